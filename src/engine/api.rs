@@ -1,0 +1,144 @@
+//! The vocabulary between the engine and the world: facts in, effects out.
+
+use crate::environ::Env;
+use crate::event::Event;
+use crate::job::{JobClass, ProcessKind};
+use std::rc::Rc;
+
+/// Monotonic time in milliseconds since an arbitrary start; the daemon reads the clock.
+pub type Millis = u64;
+
+/// A process id, as the daemon reported it.
+pub type Pid = i32;
+
+/// Identifies a control client waiting for an answer.
+pub type ClientId = u64;
+
+/// Identifies one armed timer.
+pub type TimerId = u64;
+
+/// A job instance: class name and instance name (`""` for single-instance jobs).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct InstanceKey {
+    pub job: String,
+    pub instance: String,
+}
+
+/// How a process ended, as `waitpid` reported it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    Exited(i32),
+    Signaled(i32),
+}
+
+/// Something that happened in the world.
+#[derive(Debug, Clone)]
+pub enum Fact {
+    /// The configuration was (re)loaded: the complete set of valid classes.
+    Configuration(Vec<JobClass>),
+    /// Emit an event (from init itself, `initctl emit`, telinit…).
+    Emit {
+        event: Event,
+        /// The client to answer when the event has finished, if it waits.
+        client: Option<ClientId>,
+    },
+    /// A control request about a job.
+    Command { client: ClientId, command: Command },
+    /// A `Spawn` effect forked: the process now runs under `pid`.
+    Spawned {
+        key: InstanceKey,
+        process: ProcessKind,
+        pid: Pid,
+    },
+    /// A `Spawn` effect failed: fork failed, or the child reported an error before `exec`.
+    SpawnFailed {
+        key: InstanceKey,
+        process: ProcessKind,
+        error: String,
+    },
+    /// A process ended (reaped by `waitpid`).
+    Exited { pid: Pid, status: ExitStatus },
+    /// `expect fork|daemon`: the traced main process `pid` forked `child`.
+    Forked { pid: Pid, child: Pid },
+    /// `expect stop`: the main process stopped itself with SIGSTOP.
+    Stopped { pid: Pid },
+    /// A timer armed with [`Effect::ArmTimer`] expired.
+    TimerFired(TimerId),
+}
+
+/// A control request the engine answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Start { job: String, env: Env, wait: bool },
+    Stop { job: String, env: Env, wait: bool },
+    Restart { job: String, env: Env, wait: bool },
+    Reload { job: String, env: Env },
+    Status { job: String, env: Env },
+    List,
+}
+
+/// Something the daemon must do.
+#[derive(Debug, Clone)]
+pub enum Effect {
+    /// Run a job process. Answer with [`Fact::Spawned`] or [`Fact::SpawnFailed`].
+    Spawn {
+        key: InstanceKey,
+        process: ProcessKind,
+        class: Rc<JobClass>,
+        env: Env,
+    },
+    /// Send `signal` to the process group of `pid`.
+    KillGroup {
+        pid: Pid,
+        signal: i32,
+    },
+    /// Send `signal` to `pid` alone (reload, SIGCONT after `expect stop`).
+    Kill {
+        pid: Pid,
+        signal: i32,
+    },
+    /// Stop tracing `pid` (`expect fork|daemon` satisfied or abandoned).
+    Detach {
+        pid: Pid,
+    },
+    /// Fire [`Fact::TimerFired`] after `after` milliseconds.
+    ArmTimer {
+        timer: TimerId,
+        after: Millis,
+    },
+    CancelTimer(TimerId),
+    /// Answer a waiting client.
+    Reply {
+        client: ClientId,
+        reply: Reply,
+    },
+    /// An event finished (for logging and for subscribers).
+    EventFinished {
+        event: Event,
+        failed: bool,
+    },
+    /// A line for init's log, in Upstart's words.
+    Log {
+        level: LogLevel,
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+/// What a client is told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// The command succeeded; the status lines to print (`svc start/running, process 42`).
+    Status(Vec<String>),
+    /// The event finished without failures.
+    EventOk,
+    /// An error in Upstart's words (`Unknown job: x`, `Job failed to start`, `Event failed`).
+    Error(String),
+}

@@ -1,0 +1,1 @@
+//! Conf directories: job names from paths, `.override` files, several dirs (first wins).

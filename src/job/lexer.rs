@@ -1,0 +1,1 @@
+//! libnih's lexical rules for job files: tokens, quotes, continuations, comments, blocks.
