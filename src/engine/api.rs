@@ -142,3 +142,74 @@ pub enum Reply {
     /// An error in Upstart's words (`Unknown job: x`, `Job failed to start`, `Event failed`).
     Error(String),
 }
+
+/// What an instance is heading for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Goal {
+    Stop,
+    Start,
+    /// Internal: the main process must be restarted once the current step ends (shown `start`).
+    Respawn,
+}
+
+impl Goal {
+    pub fn name(self) -> &'static str {
+        match self {
+            Goal::Stop => "stop",
+            Goal::Start | Goal::Respawn => "start",
+        }
+    }
+}
+
+/// The ten documented states of an instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum State {
+    Waiting,
+    Starting,
+    PreStart,
+    Spawned,
+    PostStart,
+    Running,
+    PreStop,
+    Stopping,
+    Killed,
+    PostStop,
+}
+
+impl State {
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Waiting => "waiting",
+            State::Starting => "starting",
+            State::PreStart => "pre-start",
+            State::Spawned => "spawned",
+            State::PostStart => "post-start",
+            State::Running => "running",
+            State::PreStop => "pre-stop",
+            State::Stopping => "stopping",
+            State::Killed => "killed",
+            State::PostStop => "post-stop",
+        }
+    }
+}
+
+/// What the engine sets up before any fact: the environment every job gets.
+#[derive(Debug, Clone, Default)]
+pub struct EngineConfig {
+    /// Upstart's global job environment: `PATH` and `TERM` (first in every job's env).
+    pub job_env: Env,
+    /// init's own environment, read by bare `env KEY` stanzas.
+    pub init_env: Env,
+}
+
+/// A read-only view of one instance, for status output and tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceView {
+    pub key: InstanceKey,
+    pub goal: Goal,
+    pub state: State,
+    /// Live processes in Upstart's order: main, pre-start, post-start, pre-stop, post-stop.
+    pub pids: Vec<(ProcessKind, Pid)>,
+    /// The instance's environment (class env + start env).
+    pub env: Env,
+}
