@@ -124,10 +124,11 @@ pub enum Effect {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum LogLevel {
     Debug,
     Info,
+    #[default]
     Warn,
     Error,
 }
@@ -200,6 +201,8 @@ pub struct EngineConfig {
     pub job_env: Env,
     /// init's own environment, read by bare `env KEY` stanzas.
     pub init_env: Env,
+    /// Log lines below this level are not even formatted.
+    pub log_level: LogLevel,
 }
 
 /// A read-only view of one instance, for status output and tests.
