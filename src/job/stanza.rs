@@ -798,10 +798,13 @@ fn match_arg(arg: String) -> MatchArg {
 /// (`parse_on_collect()`): every operator takes `root` as its right operand; an event
 /// may only start a collection. Afterwards `root` is never empty.
 fn collect(stack: &mut Vec<Pending>, root: &mut Option<Tree>) -> Result<(), &'static str> {
-    while !matches!(stack.last(), None | Some(Pending::Group)) {
-        let Some(pending) = stack.pop() else { break };
+    while let Some(pending) = stack.pop() {
         match pending {
-            Pending::Group => break,
+            Pending::Group => {
+                // Not ours to collect: put it back.
+                stack.push(Pending::Group);
+                break;
+            }
             Pending::Operator { and, left } => {
                 let right = root.take().ok_or(EXPECTED_EVENT)?;
                 *root = Some(combine(and, left, right)?);
