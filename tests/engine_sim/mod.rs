@@ -109,12 +109,12 @@ pub fn env(pairs: &[(&str, &str)]) -> Env {
 
 /// The configuration every simulator uses unless told otherwise.
 pub fn default_config() -> EngineConfig {
-    let mut job_env = Env::new();
-    job_env.set_pair(PATH);
-    job_env.set_pair(TERM);
-    let mut init_env = job_env.clone();
-    init_env.set("HOME", "/");
-    EngineConfig { job_env, init_env }
+    let mut config = EngineConfig::default();
+    config.job_env.set_pair(PATH);
+    config.job_env.set_pair(TERM);
+    config.init_env.extend(&config.job_env);
+    config.init_env.set("HOME", "/");
+    config
 }
 
 /// Parses `(name, text)` job files; panics on a parse error (a test bug).
