@@ -258,6 +258,23 @@ fn main_spawn_failure_fails_the_job_without_exit_fields() {
 }
 
 #[test]
+fn pre_start_spawn_failure_fails_the_job_and_main_never_runs() {
+    let mut sim = Sim::new(&[("j", "pre-start exec /nonexistent\nexec sleep 1000\n")]);
+    sim.fail_spawn(
+        "j",
+        PreStart,
+        "unable to execute: No such file or directory",
+    );
+    let start = sim.start("j", &[], true);
+    assert_eq!(sim.answer(start), "error: Job failed to start");
+    assert_eq!(sim.spawn_count("j", Main), 0);
+    assert_eq!(
+        sim.event_env("stopped j"),
+        "JOB=j INSTANCE= RESULT=failed PROCESS=pre-start"
+    );
+}
+
+#[test]
 fn main_dying_in_stopping_before_the_kill_is_not_a_failure() {
     let mut sim = Sim::new(&[
         ("a", "exec sleep 1000\n"),
