@@ -19,16 +19,26 @@ impl Engine {
         let next = match self.instance_mut(key) {
             Some(instance) if instance.goal != goal => {
                 instance.goal = goal;
+                // A main process waiting for a wrongly guessed `expect` would hold the
+                // job in `spawned` forever; a stop goes on without it (decisions.md).
+                let awaiting_expect =
+                    instance.state == State::Spawned && instance.pid(ProcessKind::Main).is_some();
                 let kick = match goal {
                     Goal::Start => instance.state == State::Waiting,
-                    Goal::Stop => instance.state == State::Running,
+                    Goal::Stop => instance.state == State::Running || awaiting_expect,
                     Goal::Respawn => false,
                 };
-                kick.then(|| instance.next_state())
+                let detach = (goal == Goal::Stop && awaiting_expect)
+                    .then(|| instance.pid(ProcessKind::Main))
+                    .flatten();
+                kick.then(|| (instance.next_state(), detach))
             }
             _ => None,
         };
-        if let Some(next) = next {
+        if let Some((next, detach)) = next {
+            if let Some(pid) = detach {
+                self.effects.push(Effect::Detach { pid });
+            }
             self.change_state(key, next);
         }
     }
