@@ -433,6 +433,74 @@ fn matching_pair_strategy() -> impl Strategy<Value = (String, String)> {
     })
 }
 
+/// One bracket expression of tricky members (well-formed or not), maybe unterminated, maybe
+/// followed by a little more pattern, against 1–2 characters taken from the pattern or from
+/// the kinds of characters it names.
+fn bracket_pair_strategy() -> impl Strategy<Value = (String, String)> {
+    const MEMBERS: &[&str] = &[
+        "a",
+        "b",
+        "z",
+        "5",
+        "-",
+        "-",
+        "]",
+        "!",
+        "^",
+        ":",
+        ".",
+        "=",
+        "[",
+        "\\",
+        "\\]",
+        "a-c",
+        "a-",
+        "5-",
+        "]-a",
+        "[:alpha:]",
+        "[:digit:]",
+        "[:zz:]",
+        "[:foo:]",
+        "[:alpha",
+        "[:",
+        ":]",
+        "[=a=]",
+        "[=",
+        "=]",
+        "[==]",
+        "[.a.]",
+        "[.a.]-",
+        "[.-.]",
+        "[.ab.]",
+        "[.",
+        ".]",
+        "[[",
+        "]]",
+    ];
+    const TAIL: &[&str] = &["", "", "", "]", "x", "*", "?", "]x", "[a]", "\\"];
+    const TEXT: &[&str] = &[
+        "a", "b", "l", "z", "5", "-", "]", "[", "!", "^", ":", ".", "=", "\\", "x",
+    ];
+    let pattern = (
+        prop::sample::select(&["", "", "!", "^"][..]),
+        prop::collection::vec(prop::sample::select(MEMBERS), 1..6),
+        prop::sample::select(&["]", "]", "]", ""][..]),
+        prop::sample::select(TAIL),
+    )
+        .prop_map(|(negation, members, close, tail)| {
+            format!("[{negation}{}{close}{tail}", members.concat())
+        });
+    pattern.prop_flat_map(|pattern| {
+        let own: Vec<char> = pattern.chars().collect();
+        let text_char = prop_oneof![
+            prop::sample::select(own).prop_map(String::from),
+            prop::sample::select(TEXT).prop_map(str::to_string),
+        ];
+        let text = prop::collection::vec(text_char, 1..3).prop_map(|chars| chars.concat());
+        (Just(pattern), text)
+    })
+}
+
 /// Runs `cases` generated (pattern, text) pairs through both matchers and prints how many
 /// ran (`cargo test -- --nocapture`) and how many of those glibc said match.
 fn run_oracle<S>(label: &str, cases: u32, strategy: S)
@@ -478,6 +546,11 @@ fn random_patterns_against_random_texts() {
 #[test]
 fn random_patterns_against_near_texts() {
     run_oracle("random pattern, near text", 10_000, near_text_strategy());
+}
+
+#[test]
+fn bracket_expressions() {
+    run_oracle("bracket expression", 8_000, bracket_pair_strategy());
 }
 
 #[test]
