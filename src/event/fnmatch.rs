@@ -4,12 +4,14 @@
 //! glibc's dialect: `*` and `?` match `/` and a leading `.`, backslash escapes (also inside
 //! brackets), `[!…]` and `[^…]`, the twelve `[:class:]`es, `[=c=]` and `[.c.]`, and an
 //! unterminated `[` standing for itself. glibc's bracket parser has a few oddities that this
-//! module reproduces on purpose (see [`bracket`]); `tests/fnmatch_oracle.rs` checks the whole
+//! module reproduces on purpose (see `bracket`); `tests/fnmatch_oracle.rs` checks the whole
 //! dialect against glibc itself.
 //!
-//! The matcher works on bytes, never allocates and runs in O(n·m): a `*` remembers where it
-//! started, and a mismatch retries the text after the last `*` one byte later. glibc matches
-//! each stretch between two stars at its first fit too, so the results are the same.
+//! The matcher works on bytes and never allocates. A `*` remembers where it started, and a
+//! mismatch retries the text after the last `*` one byte later, so matching takes O(n·m)
+//! element steps (a step over a bracket reads the bracket; over an unterminated `[` it reads
+//! to the end of the pattern, as glibc does). glibc also commits each stretch between two
+//! stars at its first fit, so the results are the same.
 
 /// Does `text` match the shell pattern `pattern` (glibc `fnmatch(pattern, text, 0) == 0`)?
 ///
