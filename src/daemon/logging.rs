@@ -1,0 +1,136 @@
+//! init's own log: one line per message to `/dev/kmsg` as PID 1 (`<N>init: message`), or to
+//! stderr when kmsg cannot be opened or init is not PID 1.
+//!
+//! Writes never block: the log fd is non-blocking and a line that does not fit is dropped,
+//! because a stuck serial console must not stall PID 1.
+
+use super::options::Verbosity;
+use std::io::Write;
+use std::os::fd::OwnedFd;
+use std::sync::OnceLock;
+use tracing::{Level, Metadata};
+use tracing_subscriber::fmt::MakeWriter;
+
+static SINK: OnceLock<Sink> = OnceLock::new();
+
+struct Sink {
+    fd: Option<OwnedFd>,
+    kmsg: bool,
+}
+
+/// Sets up the subscriber. Safe to call once; later calls change nothing.
+pub fn init(verbosity: Verbosity, pid1: bool) {
+    let sink = open_sink(pid1);
+    let _ = SINK.set(sink);
+    let max = match verbosity {
+        Verbosity::Quiet => Level::ERROR,
+        Verbosity::Normal => Level::WARN,
+        Verbosity::Verbose => Level::INFO,
+        Verbosity::Debug => Level::DEBUG,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_writer(LineWriter)
+        .with_ansi(false)
+        .without_time()
+        .with_target(false)
+        .with_level(false)
+        .with_max_level(max)
+        .try_init();
+}
+
+fn open_sink(pid1: bool) -> Sink {
+    use nix::fcntl::{open, OFlag};
+    use nix::sys::stat::Mode;
+    if pid1 {
+        if let Ok(fd) = open(
+            "/dev/kmsg",
+            OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC | OFlag::O_NOCTTY,
+            Mode::empty(),
+        ) {
+            return Sink {
+                fd: Some(fd),
+                kmsg: true,
+            };
+        }
+    }
+    // A duplicate of stderr, so that making it non-blocking for PID 1 leaves fd 2 alone.
+    // If even that fails (EMFILE, no fd 2) log lines are lost, and init carries on.
+    let fd = nix::unistd::dup(std::io::stderr()).ok();
+    if let (true, Some(fd)) = (pid1, &fd) {
+        set_nonblocking(fd);
+    }
+    Sink { fd, kmsg: false }
+}
+
+fn set_nonblocking(fd: &OwnedFd) {
+    use nix::fcntl::{fcntl, FcntlArg, OFlag};
+    if let Ok(flags) = fcntl(fd, FcntlArg::F_GETFL) {
+        let flags = OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK;
+        let _ = fcntl(fd, FcntlArg::F_SETFL(flags));
+    }
+}
+
+struct LineWriter;
+
+/// One log record, written with a single `write(2)` when dropped.
+pub struct Line {
+    buffer: Vec<u8>,
+    priority: u8,
+}
+
+impl<'a> MakeWriter<'a> for LineWriter {
+    type Writer = Line;
+
+    fn make_writer(&'a self) -> Line {
+        Line {
+            buffer: Vec::new(),
+            priority: 6,
+        }
+    }
+
+    fn make_writer_for(&'a self, meta: &Metadata<'_>) -> Line {
+        let priority = match *meta.level() {
+            Level::ERROR => 3,
+            Level::WARN => 4,
+            Level::INFO => 6,
+            _ => 7,
+        };
+        Line {
+            buffer: Vec::new(),
+            priority,
+        }
+    }
+}
+
+impl Write for Line {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        // Bounded: a runaway message is cut, never grows PID 1's memory without limit.
+        let room = 4096usize.saturating_sub(self.buffer.len());
+        self.buffer.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for Line {
+    fn drop(&mut self) {
+        let Some((fd, kmsg)) = SINK.get().and_then(|s| s.fd.as_ref().map(|fd| (fd, s.kmsg))) else {
+            return;
+        };
+        let text = String::from_utf8_lossy(&self.buffer);
+        let text = text.trim_end_matches('\n');
+        if text.is_empty() {
+            return;
+        }
+        let line = if kmsg {
+            format!("<{}>init: {text}\n", self.priority)
+        } else {
+            format!("init: {text}\n")
+        };
+        // Errors (EAGAIN on a stuck console) drop the line on purpose.
+        let _ = nix::unistd::write(fd, line.as_bytes());
+    }
+}
