@@ -47,6 +47,9 @@ struct ClassEntry {
 pub struct Engine {
     config: EngineConfig,
     classes: BTreeMap<String, ClassEntry>,
+    /// Event name → the classes (in name order) whose `start on` or `stop on` names it, so
+    /// that an event only visits the jobs that can care.
+    interested: HashMap<String, Rc<[String]>>,
     events: BTreeMap<EventId, PendingEvent>,
     next_event: EventId,
     next_timer: TimerId,
@@ -73,6 +76,7 @@ impl Engine {
         Engine {
             config,
             classes: BTreeMap::new(),
+            interested: HashMap::new(),
             events: BTreeMap::new(),
             next_event: 1,
             next_timer: 1,
@@ -229,6 +233,27 @@ impl Engine {
             }
             self.unblock_all(&released);
         }
+        self.index_interest();
+    }
+
+    /// Rebuilds [`Engine::interested`]: the current definitions' conditions, and the `stop on`
+    /// of instances still running an older definition.
+    fn index_interest(&mut self) {
+        let mut index: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for (name, entry) in &self.classes {
+            let mut conditions = vec![entry.class.start_on.as_ref(), entry.class.stop_on.as_ref()];
+            conditions.extend(entry.instances.values().map(|i| i.class.stop_on.as_ref()));
+            for leaf in conditions.into_iter().flatten().flat_map(|c| c.leaves()) {
+                let names = index.entry(leaf.name.as_str()).or_default();
+                if names.last() != Some(name) {
+                    names.push(name.clone());
+                }
+            }
+        }
+        self.interested = index
+            .into_iter()
+            .map(|(event, names)| (event.to_string(), Rc::from(names)))
+            .collect();
     }
 
     /// `PATH`, `TERM` and the class's `env` stanzas (Upstart's `job_class_environment()`).

@@ -111,10 +111,12 @@ impl Engine {
             return;
         };
         self.log(LogLevel::Info, || format!("Handling {} event", event.name));
-        let names: Vec<String> = self.classes.keys().cloned().collect();
-        for name in names {
-            self.handle_stop_conditions(&name, id, &event);
-            self.handle_start_condition(&name, id, &event);
+        let Some(names) = self.interested.get(&event.name).cloned() else {
+            return;
+        };
+        for name in names.iter() {
+            self.handle_stop_conditions(name, id, &event);
+            self.handle_start_condition(name, id, &event);
         }
     }
 
