@@ -9,6 +9,7 @@
 //! | [`environ`] | ordered `KEY=VALUE` environments and `$VAR` expansion                   |
 //! | [`signal`]  | signal names ↔ numbers, as job files and job events spell them          |
 //! | [`engine`]  | goals, the ten states, blocking, respawn: facts in, effects out         |
+//! | [`supervise`] | job processes: fork/exec with the stanzas, reaper, ptrace, kill, logs |
 //!
 //! `job`, `event`, `environ`, `signal` and `engine` never touch the system: no files, no
 //! processes, no clock. The daemon reads files and the clock, and carries out the effects.
@@ -18,3 +19,4 @@ pub mod environ;
 pub mod event;
 pub mod job;
 pub mod signal;
+pub mod supervise;

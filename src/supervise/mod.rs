@@ -1,0 +1,36 @@
+//! Job processes in the real world: fork/exec with every stanza applied ([`spawn`]), the one
+//! reaper ([`reap`]), ptrace for `expect fork|daemon` ([`Tracer`]), signals to jobs
+//! ([`kill_group`], [`kill`]) and `console log` files ([`JobLog`], [`LogBook`]).
+//!
+//! Never: threads, `std::process`/`tokio::process` for job processes, blocking on a child or
+//! a pipe, allocation or Rust-level code between `fork` and `execve` (see `child`).
+//!
+//! How the daemon drives it (one thread, one loop):
+//!
+//! 1. `Effect::Spawn` → [`spawn`]. `Ok` → `Fact::Spawned`; for a traced main process call
+//!    [`Tracer::follow`]; watch [`SpawnedProcess::errors`] for readability and answer
+//!    `Fact::SpawnFailed` when [`read_spawn_error`] says [`SpawnCheck::Failed`]. `Err` →
+//!    `Fact::SpawnFailed` at once. A child that fails writes its record *before* it exits, so
+//!    when the reaper reports a pid whose check is still pending, read the pipe first.
+//! 2. SIGCHLD (coalesced) → [`reap`] until it returns fewer than [`REAP_BATCH`] events →
+//!    each event through [`Tracer::handle`] → `Fact::Exited`, `Fact::Stopped`, `Fact::Forked`.
+//! 3. `Effect::KillGroup` → [`kill_group`], `Effect::Kill` → [`kill`], `Effect::Detach` →
+//!    [`Tracer::detach`].
+//! 4. A pty master readable → [`JobLog::on_readable`]; at EOF [`JobLog::finish`] and keep what
+//!    could not be written in the [`LogBook`]; `initctl notify-disk-writeable` → flush both.
+
+mod child;
+pub mod log;
+pub mod reaper;
+pub mod signal;
+pub mod spawn;
+pub mod trace;
+
+pub use log::{log_path, JobLog, LogBook, LogFile, LogProgress};
+pub use reaper::{reap, ChildEvent, REAP_BATCH};
+pub use signal::{kill, kill_group};
+pub use spawn::{
+    plan_command, read_spawn_error, spawn, CommandPlan, SpawnCheck, SpawnConfig, SpawnError,
+    SpawnRequest, SpawnedProcess,
+};
+pub use trace::{TraceOutcome, Tracer};
