@@ -14,6 +14,7 @@
 //! `job`, `event`, `environ`, `signal` and `engine` never touch the system: no files, no
 //! processes, no clock. The daemon reads files and the clock, and carries out the effects.
 
+pub mod daemon;
 pub mod engine;
 pub mod environ;
 pub mod event;

@@ -60,6 +60,9 @@ pub enum Fact {
     Exited { pid: Pid, status: ExitStatus },
     /// `expect fork|daemon`: the traced main process `pid` forked `child`.
     Forked { pid: Pid, child: Pid },
+    /// `expect fork|daemon`: the followed process exec'd after at least one fork; upstream
+    /// takes that as the end of the daemon's start-up (the tracer has let it go).
+    ExecAfterFork { pid: Pid },
     /// `expect stop`: the main process stopped itself with SIGSTOP.
     Stopped { pid: Pid },
     /// A timer armed with [`Effect::ArmTimer`] expired.

@@ -539,6 +539,22 @@ impl Engine {
         }
     }
 
+    /// `expect fork|daemon`: an exec after a fork ends the wait like the last fork would.
+    pub(crate) fn exec_after_fork(&mut self, pid: Pid) {
+        let Some((key, ProcessKind::Main)) = self.processes.get(&pid).cloned() else {
+            return;
+        };
+        let ready = self.instance(&key).is_some_and(|i| {
+            i.state == State::Spawned
+                && i.forks_seen > 0
+                && matches!(i.class.expect, Expect::Fork | Expect::Daemon)
+        });
+        if ready {
+            let next = self.next_state_of(&key);
+            self.change_state(&key, next);
+        }
+    }
+
     /// `expect stop`: the main process stopped itself; continue it and move on.
     pub(crate) fn stopped(&mut self, pid: Pid) {
         let Some((key, ProcessKind::Main)) = self.processes.get(&pid).cloned() else {

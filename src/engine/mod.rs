@@ -111,6 +111,7 @@ impl Engine {
             } => self.spawn_failed(&key, process, &error),
             Fact::Exited { pid, status } => self.exited(pid, status),
             Fact::Forked { pid, child } => self.forked(pid, child),
+            Fact::ExecAfterFork { pid } => self.exec_after_fork(pid),
             Fact::Stopped { pid } => self.stopped(pid),
             Fact::TimerFired(timer) => self.timer_fired(timer),
         }

@@ -1,0 +1,526 @@
+//! The daemon: the one event loop of PID 1. It turns the world (signals, child exits, conf
+//! directory changes, timers) into engine facts and carries out the engine's effects with
+//! [`crate::supervise`].
+//!
+//! One thread: a tokio `current_thread` runtime with a `LocalSet`; helper tasks (timers, spawn
+//! error pipes, job log ptys) only ever send a [`Wake`] to the loop, which alone owns the
+//! engine. Nothing here may panic or exit: every failure is logged and the loop goes on.
+
+pub mod confsource;
+pub mod logging;
+pub mod options;
+pub mod pid1;
+
+use crate::engine::{
+    ClientId, Effect, Engine, EngineConfig, Fact, InstanceKey, LogLevel, Millis, Pid, Reply,
+    TimerId,
+};
+use crate::environ::Env;
+use crate::event::Event;
+use crate::job::{confdir, ProcessKind};
+use crate::supervise::{
+    self, JobLog, LogBook, LogFile, LogProgress, SpawnCheck, SpawnConfig, SpawnRequest,
+    TraceOutcome, Tracer,
+};
+use options::Options;
+use std::collections::{HashMap, VecDeque};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+use tokio::io::unix::AsyncFd;
+use tokio::signal::unix::{signal, Signal, SignalKind};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+use tokio::task::AbortHandle;
+
+/// The version string `init --version` and `initctl version` print (never "upstart":
+/// `init_is_upstart()` in Debian's init-functions greps for it).
+pub const VERSION: &str = concat!("init (kindling ", env!("CARGO_PKG_VERSION"), ")");
+
+/// How long the conf directories must be quiet before a change is loaded.
+const RELOAD_DELAY: Duration = Duration::from_millis(50);
+
+/// What the loop's helper tasks report.
+enum Wake {
+    /// The spawn error pipe of `pid` became readable (a child error, or EOF after exec).
+    SpawnChecked(Pid),
+    /// A job log's pty closed; what could not be written yet is handed back.
+    LogDone(Option<LogFile>),
+    Timer(TimerId),
+    /// The conf directories were quiet for [`RELOAD_DELAY`] after a change.
+    Reload,
+}
+
+/// A spawned process whose exec has not been confirmed yet.
+struct PendingSpawn {
+    key: InstanceKey,
+    kind: ProcessKind,
+    errors: Rc<OwnedFd>,
+    watcher: AbortHandle,
+}
+
+/// A raw fd an `AsyncFd` may watch without owning it.
+struct Watched(RawFd);
+
+impl AsRawFd for Watched {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0
+    }
+}
+
+/// An `Rc<OwnedFd>` an `AsyncFd` can watch while the loop keeps reading rights to it.
+struct SharedFd(Rc<OwnedFd>);
+
+impl AsRawFd for SharedFd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0.as_raw_fd()
+    }
+}
+
+pub struct Daemon {
+    options: Options,
+    engine: Engine,
+    spawn_config: SpawnConfig,
+    tracer: Tracer,
+    started: Instant,
+    pending_spawns: HashMap<Pid, PendingSpawn>,
+    timers: HashMap<TimerId, AbortHandle>,
+    log_book: LogBook,
+    watcher: Option<confsource::Watcher>,
+    reload_scheduled: bool,
+    wake: UnboundedSender<Wake>,
+}
+
+/// Runs init until the machine stops. Only returns if the runtime cannot even be built.
+pub fn run(options: Options) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .enable_time()
+        .build()?;
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&runtime, async move {
+        let (wake, woken) = unbounded_channel();
+        let mut daemon = Daemon::new(options, wake);
+        daemon.main_loop(woken).await;
+    });
+    Ok(())
+}
+
+impl Daemon {
+    fn new(options: Options, wake: UnboundedSender<Wake>) -> Daemon {
+        let init_env: Env = std::env::vars_os()
+            .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
+            .collect();
+        let mut job_env = Env::new();
+        job_env.set("PATH", init_env.get("PATH").unwrap_or(pid1::PATH));
+        if let Some(term) = init_env.get("TERM") {
+            job_env.set("TERM", term);
+        }
+        let log_level = match options.verbosity {
+            options::Verbosity::Quiet => LogLevel::Error,
+            options::Verbosity::Normal => LogLevel::Warn,
+            options::Verbosity::Verbose => LogLevel::Info,
+            options::Verbosity::Debug => LogLevel::Debug,
+        };
+        let spawn_config = SpawnConfig {
+            default_console: options.default_console,
+            no_log: options.no_log,
+            debug: options.verbosity == options::Verbosity::Debug,
+            ..SpawnConfig::default()
+        };
+        Daemon {
+            engine: Engine::new(EngineConfig {
+                job_env,
+                init_env,
+                log_level,
+            }),
+            options,
+            spawn_config,
+            tracer: Tracer::new(),
+            started: Instant::now(),
+            pending_spawns: HashMap::new(),
+            timers: HashMap::new(),
+            log_book: LogBook::new(),
+            watcher: None,
+            reload_scheduled: false,
+            wake,
+        }
+    }
+
+    fn now(&self) -> Millis {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    async fn main_loop(&mut self, mut woken: UnboundedReceiver<Wake>) {
+        let mut sigchld = listen(SignalKind::child());
+        let mut sighup = listen(SignalKind::hangup());
+        let mut sigint = listen(SignalKind::interrupt());
+        let mut sigwinch = listen(SignalKind::window_change());
+        let mut sigpwr = listen(SignalKind::from_raw(libc::SIGPWR));
+        let mut sigterm = listen(SignalKind::terminate());
+
+        self.watcher = match confsource::Watcher::new() {
+            Ok(watcher) => Some(watcher),
+            Err(error) => {
+                tracing::warn!("Unable to watch configuration directories: {error}");
+                None
+            }
+        };
+        self.load_configuration();
+        let inotify = self
+            .watcher
+            .as_ref()
+            .and_then(|w| watch(Watched(w.fd().as_raw_fd())).ok());
+
+        if !self.options.restart {
+            if let Some(name) = self.options.startup_event.clone() {
+                self.emit(&name, Env::new());
+            }
+        }
+        // A SIGCHLD that arrived before the handler was installed must not leave a zombie.
+        self.reap();
+
+        // Signals are coalesced and SIGCHLD handlers can fail to install: a slow tick reaps
+        // whatever was missed.
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                _ = recv(&mut sigchld) => self.reap(),
+                _ = tick.tick() => self.reap(),
+                _ = recv(&mut sighup) => {
+                    tracing::info!("Reloading configuration");
+                    self.load_configuration();
+                }
+                _ = recv(&mut sigint) => self.emit("control-alt-delete", Env::new()),
+                _ = recv(&mut sigwinch) => self.emit("keyboard-request", Env::new()),
+                _ = recv(&mut sigpwr) => self.emit("power-status-changed", Env::new()),
+                _ = recv(&mut sigterm) => {
+                    tracing::warn!("Ignoring SIGTERM: re-exec is not available in this version");
+                }
+                Some(wake) = woken.recv() => self.woke(wake),
+                ready = readable(&inotify) => {
+                    if let Some(mut guard) = ready {
+                        guard.clear_ready();
+                    }
+                    self.conf_changed();
+                }
+            }
+        }
+    }
+
+    fn woke(&mut self, wake: Wake) {
+        match wake {
+            Wake::SpawnChecked(pid) => self.check_spawn(pid),
+            Wake::LogDone(Some(file)) => self.log_book.keep(file),
+            Wake::LogDone(None) => {}
+            Wake::Timer(timer) => {
+                if self.timers.remove(&timer).is_some() {
+                    self.feed(Fact::TimerFired(timer));
+                }
+            }
+            Wake::Reload => {
+                self.reload_scheduled = false;
+                self.load_configuration();
+            }
+        }
+    }
+
+    fn conf_changed(&mut self) {
+        let changed = self.watcher.as_ref().is_some_and(|w| w.drain());
+        if changed && !self.reload_scheduled {
+            self.reload_scheduled = true;
+            let wake = self.wake.clone();
+            tokio::task::spawn_local(async move {
+                tokio::time::sleep(RELOAD_DELAY).await;
+                let _ = wake.send(Wake::Reload);
+            });
+        }
+    }
+
+    /// Reads every conf directory, logs what is wrong, and hands the valid jobs over.
+    fn load_configuration(&mut self) {
+        let (sources, problems) = confsource::read_sources(&self.options.confdirs);
+        for problem in problems {
+            tracing::warn!("{problem}");
+        }
+        let loaded = confdir::load(&sources);
+        for error in &loaded.errors {
+            tracing::error!("{error}");
+        }
+        if let Some(watcher) = self.watcher.as_mut() {
+            watcher.rewatch(&self.options.confdirs);
+        }
+        self.feed(Fact::Configuration(loaded.classes));
+    }
+
+    fn emit(&mut self, name: &str, env: Env) {
+        self.feed(Fact::Emit {
+            event: Event::new(name, env),
+            client: None,
+        });
+    }
+
+    /// Hands one fact to the engine and carries out the effects, including the facts they
+    /// produce in turn (a spawn's pid), until nothing is left.
+    fn feed(&mut self, fact: Fact) {
+        let mut facts = VecDeque::from([fact]);
+        while let Some(fact) = facts.pop_front() {
+            let now = self.now();
+            let engine = &mut self.engine;
+            let effects = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                engine.handle(now, fact)
+            }));
+            let effects = match effects {
+                Ok(effects) => effects,
+                Err(_) => {
+                    tracing::error!("Internal error while handling an event; carrying on");
+                    continue;
+                }
+            };
+            for effect in effects {
+                self.carry_out(effect, &mut facts);
+            }
+        }
+    }
+
+    fn carry_out(&mut self, effect: Effect, facts: &mut VecDeque<Fact>) {
+        match effect {
+            Effect::Spawn {
+                key,
+                process,
+                class,
+                env,
+            } => {
+                let request = SpawnRequest {
+                    class: &class,
+                    kind: process,
+                    env: &env,
+                    config: &self.spawn_config,
+                };
+                match supervise::spawn(&request) {
+                    Ok(spawned) => {
+                        for warning in &spawned.warnings {
+                            tracing::warn!("{warning}");
+                        }
+                        let pid = spawned.pid;
+                        if let Some(expect) = spawned.traced {
+                            self.tracer.follow(pid, expect);
+                        }
+                        if let Some(master) = spawned.pty {
+                            let path =
+                                supervise::log_path(&self.options.logdir, &key.job, &key.instance);
+                            self.watch_log(JobLog::new(master, path));
+                        }
+                        self.watch_spawn(pid, key.clone(), process, spawned.errors);
+                        facts.push_back(Fact::Spawned { key, process, pid });
+                    }
+                    Err(error) => facts.push_back(Fact::SpawnFailed {
+                        key,
+                        process,
+                        error: error.to_string(),
+                    }),
+                }
+            }
+            Effect::KillGroup { pid, signal } => {
+                if let Err(error) = supervise::kill_group(pid, signal) {
+                    tracing::warn!("Failed to send signal {signal} to process group of {pid}: {error}");
+                }
+            }
+            Effect::Kill { pid, signal } => {
+                if let Err(error) = supervise::kill(pid, signal) {
+                    tracing::warn!("Failed to send signal {signal} to {pid}: {error}");
+                }
+            }
+            Effect::Detach { pid } => {
+                if let Some(outcome) = self.tracer.detach(pid) {
+                    self.trace_outcome(outcome, facts);
+                }
+            }
+            Effect::ArmTimer { timer, after } => {
+                let wake = self.wake.clone();
+                let task = tokio::task::spawn_local(async move {
+                    tokio::time::sleep(Duration::from_millis(after)).await;
+                    let _ = wake.send(Wake::Timer(timer));
+                });
+                self.timers.insert(timer, task.abort_handle());
+            }
+            Effect::CancelTimer(timer) => {
+                if let Some(task) = self.timers.remove(&timer) {
+                    task.abort();
+                }
+            }
+            Effect::Reply { client, reply } => self.reply(client, reply),
+            Effect::EventFinished { event, failed } => {
+                tracing::debug!("Finished {event}{}", if failed { " (failed)" } else { "" });
+            }
+            Effect::Log { level, message } => match level {
+                LogLevel::Debug => tracing::debug!("{message}"),
+                LogLevel::Info => tracing::info!("{message}"),
+                LogLevel::Warn => tracing::warn!("{message}"),
+                LogLevel::Error => tracing::error!("{message}"),
+            },
+        }
+    }
+
+    fn reply(&mut self, client: ClientId, reply: Reply) {
+        // No control channel yet: nobody can be waiting.
+        tracing::debug!("reply to client {client}: {reply:?}");
+    }
+
+    /// Watches the error pipe of a fresh child: a record means setup failed, EOF that the
+    /// exec happened.
+    fn watch_spawn(&mut self, pid: Pid, key: InstanceKey, kind: ProcessKind, errors: OwnedFd) {
+        let errors = Rc::new(errors);
+        let wake = self.wake.clone();
+        let fd = SharedFd(errors.clone());
+        let task = tokio::task::spawn_local(async move {
+            if let Ok(fd) = watch(fd) {
+                let _ = fd.readable().await;
+            }
+            let _ = wake.send(Wake::SpawnChecked(pid));
+        });
+        self.pending_spawns.insert(
+            pid,
+            PendingSpawn {
+                key,
+                kind,
+                errors,
+                watcher: task.abort_handle(),
+            },
+        );
+    }
+
+    /// Reads a child's error pipe: a setup error becomes `SpawnFailed`.
+    fn check_spawn(&mut self, pid: Pid) {
+        let Some(pending) = self.pending_spawns.get(&pid) else {
+            return;
+        };
+        match supervise::read_spawn_error(&pending.errors) {
+            SpawnCheck::Pending => {
+                // Spurious readiness: watch again.
+                if let Some(pending) = self.pending_spawns.remove(&pid) {
+                    let errors = Rc::try_unwrap(pending.errors);
+                    if let Ok(errors) = errors {
+                        self.watch_spawn(pid, pending.key, pending.kind, errors);
+                    }
+                }
+            }
+            SpawnCheck::Ok => {
+                if let Some(pending) = self.pending_spawns.remove(&pid) {
+                    pending.watcher.abort();
+                }
+            }
+            SpawnCheck::Failed(error) => {
+                if let Some(pending) = self.pending_spawns.remove(&pid) {
+                    pending.watcher.abort();
+                    self.feed(Fact::SpawnFailed {
+                        key: pending.key,
+                        process: pending.kind,
+                        error,
+                    });
+                }
+            }
+        }
+    }
+
+    fn watch_log(&mut self, log: JobLog) {
+        let wake = self.wake.clone();
+        tokio::task::spawn_local(async move {
+            let Ok(fd) = watch(log) else {
+                return;
+            };
+            let mut fd = fd;
+            loop {
+                let Ok(mut guard) = fd.readable_mut().await else {
+                    break;
+                };
+                match guard.get_inner_mut().on_readable() {
+                    Ok(LogProgress::Drained) => guard.clear_ready(),
+                    Ok(LogProgress::More) => tokio::task::yield_now().await,
+                    Ok(LogProgress::Eof) | Err(_) => break,
+                }
+            }
+            let log = fd.into_inner();
+            let _ = wake.send(Wake::LogDone(log.finish()));
+        });
+    }
+
+    /// Reaps every child that is ready and tells the engine.
+    fn reap(&mut self) {
+        loop {
+            let events = supervise::reap();
+            let full = events.len() >= supervise::REAP_BATCH;
+            let mut facts = VecDeque::new();
+            for event in events {
+                for outcome in self.tracer.handle(event) {
+                    self.trace_outcome(outcome, &mut facts);
+                }
+            }
+            for fact in facts {
+                self.feed(fact);
+            }
+            if !full {
+                break;
+            }
+        }
+    }
+
+    fn trace_outcome(&mut self, outcome: TraceOutcome, facts: &mut VecDeque<Fact>) {
+        match outcome {
+            TraceOutcome::Exited { pid, status } => {
+                // A child that failed its setup wrote why before it exited: read that first.
+                if self.pending_spawns.contains_key(&pid) {
+                    self.check_spawn(pid);
+                    if let Some(pending) = self.pending_spawns.remove(&pid) {
+                        pending.watcher.abort();
+                    }
+                }
+                facts.push_back(Fact::Exited { pid, status });
+            }
+            TraceOutcome::Stopped { pid } => facts.push_back(Fact::Stopped { pid }),
+            TraceOutcome::Forked { pid, child } => facts.push_back(Fact::Forked { pid, child }),
+            TraceOutcome::ExecAfterFork { pid } => {
+                facts.push_back(Fact::ExecAfterFork { pid })
+            }
+            TraceOutcome::Warning(message) => tracing::warn!("{message}"),
+        }
+    }
+}
+
+/// Registers an fd with the loop for readability.
+fn watch<T: AsRawFd>(inner: T) -> std::io::Result<AsyncFd<T>> {
+    // SAFETY: every `T` used here keeps its descriptor open for as long as the `AsyncFd`
+    // lives: `JobLog` and `SharedFd` own it, and `Watched` is only made for the inotify fd,
+    // which the daemon holds for the life of the loop.
+    unsafe { AsyncFd::register_with_interest(inner, tokio::io::Interest::READABLE) }.map_err(std::io::Error::from)
+}
+
+fn listen(kind: SignalKind) -> Option<Signal> {
+    match signal(kind) {
+        Ok(signal) => Some(signal),
+        Err(error) => {
+            tracing::error!("Unable to handle signal {}: {error}", kind.as_raw_value());
+            None
+        }
+    }
+}
+
+/// Waits for a signal; forever when its handler could not be installed.
+async fn recv(signal: &mut Option<Signal>) {
+    match signal {
+        Some(signal) => {
+            if signal.recv().await.is_none() {
+                std::future::pending::<()>().await;
+            }
+        }
+        None => std::future::pending::<()>().await,
+    }
+}
+
+async fn readable(
+    fd: &Option<AsyncFd<Watched>>,
+) -> Option<tokio::io::unix::AsyncFdReadyGuard<'_, Watched>> {
+    match fd {
+        Some(fd) => fd.readable().await.ok(),
+        None => std::future::pending().await,
+    }
+}
