@@ -224,3 +224,30 @@ fn an_abandoned_trace_is_detached_at_the_next_stop() {
     assert_eq!(stopped, Some(TraceOutcome::Stopped { pid: child.pid }));
     d.kill(child.pid);
 }
+
+#[test]
+fn debug_and_expect_fork_stop_before_the_trace_starts() {
+    let _serial = serial();
+    let mut d = Driver::new();
+    let mut traced = class("/bin/sh -c 'sleep 30 & exit 0'", Expect::Fork);
+    traced.debug = true;
+    let config = kindling::supervise::SpawnConfig {
+        debug: true,
+        ..Default::default()
+    };
+    let child = spawn_with(&traced, &env(&[]), &config).expect("spawn");
+    d.tracer.follow(child.pid, Expect::Fork);
+    // Stopped by itself before PTRACE_TRACEME: an ordinary stop, left for the debugger.
+    let stopped = d.until(|o| matches!(o, TraceOutcome::Stopped { .. }));
+    assert_eq!(stopped, Some(TraceOutcome::Stopped { pid: child.pid }));
+    assert!(d.warnings().is_empty(), "{:?}", d.warnings());
+    // The debugger lets it go: the trace then works as usual.
+    unsafe { libc::kill(child.pid, libc::SIGCONT) };
+    let forked = d.until(|o| matches!(o, TraceOutcome::Forked { .. }));
+    let Some(TraceOutcome::Forked { child: daemon, .. }) = forked else {
+        panic!("no fork: {:?}", d.outcomes);
+    };
+    assert_eq!(d.exit_of(child.pid), Some(ExitStatus::Exited(0)));
+    assert!(wait_exec(daemon, "sleep"));
+    d.kill(daemon);
+}

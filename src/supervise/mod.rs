@@ -3,7 +3,8 @@
 //! ([`kill_group`], [`kill`]) and `console log` files ([`JobLog`], [`LogBook`]).
 //!
 //! Never: threads, `std::process`/`tokio::process` for job processes, blocking on a child or
-//! a pipe, allocation or Rust-level code between `fork` and `execve` (see `child`).
+//! a pipe, or anything but async-signal-safe libc calls between `fork` and `execve` (see
+//! `child`: no allocation, no locks, no formatting, no panics).
 //!
 //! How the daemon drives it (one thread, one loop):
 //!

@@ -210,11 +210,16 @@ impl Tracer {
             (Phase::NewChild, libc::SIGSTOP) => self.new_child(pid, out),
             // A signal for the process: deliver it.
             _ if trace.detach_requested => self.finish(pid, signal, out),
-            _ => {
-                if let Err(err) = ptrace(libc::PTRACE_CONT, pid, signal as usize) {
-                    out.push(warning("deliver signal to traced", pid, err));
+            _ => match ptrace(libc::PTRACE_CONT, pid, signal as usize) {
+                Ok(()) => {}
+                // Not a ptrace stop: `debug` stops the child before PTRACE_TRACEME.
+                Err(libc::ESRCH) => {
+                    if signal == libc::SIGSTOP {
+                        out.push(TraceOutcome::Stopped { pid });
+                    }
                 }
-            }
+                Err(err) => out.push(warning("deliver signal to traced", pid, err)),
+            },
         }
     }
 
