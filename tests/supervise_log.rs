@@ -185,3 +185,49 @@ fn the_book_is_bounded() {
     assert!(base.join("missing/job24.log").exists());
     let _ = std::fs::remove_dir_all(base);
 }
+
+/// Unmounts on drop, so a failing test leaves no mount behind.
+struct Mounted(std::path::PathBuf);
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = nix::mount::umount2(&self.0, nix::mount::MntFlags::MNT_DETACH);
+    }
+}
+
+#[test]
+fn output_is_kept_while_the_directory_is_read_only_and_flushed_later() {
+    use nix::mount::{mount, MsFlags};
+    let _serial = serial();
+    let base = scratch("readonly");
+    let logdir = base.join("upstart");
+    std::fs::create_dir_all(&logdir).unwrap();
+    let none: Option<&str> = None;
+    if mount(Some(&logdir), &logdir, none, MsFlags::MS_BIND, none).is_err() {
+        eprintln!("skipped: cannot bind-mount here");
+        return;
+    }
+    let guard = Mounted(logdir.clone());
+    let flags = MsFlags::MS_REMOUNT | MsFlags::MS_BIND | MsFlags::MS_RDONLY;
+    if mount(none, &logdir, none, flags, none).is_err() {
+        eprintln!("skipped: cannot remount read-only here");
+        return;
+    }
+    let path = log_path(&logdir, "early", "tty1");
+    let mut class = script_class("echo read-only root\necho still booting\n");
+    let (log, status) = run_logged(&mut class, &path);
+    assert_eq!(status, Some(ExitStatus::Exited(0)));
+    assert_eq!(log.file().last_error(), Some(libc::EROFS));
+    let kept = log.finish().expect("kept while read-only");
+    let mut book = LogBook::new();
+    book.keep(kept);
+    assert_eq!(book.flush(), 1);
+    drop(guard); // the root is remounted read-write
+    assert_eq!(book.flush(), 0);
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "read-only root\nstill booting\n"
+    );
+    assert_eq!(mode(&path), 0o640);
+    let _ = std::fs::remove_dir_all(base);
+}
