@@ -551,3 +551,51 @@ fn debug_stops_the_child_before_exec_and_traced_is_reported() {
     assert_eq!(pre.traced, None);
     assert_eq!(reaped.exit_of(pre.pid), Some(ExitStatus::Exited(0)));
 }
+
+#[test]
+fn console_owner_makes_the_console_the_controlling_tty() {
+    use std::os::unix::fs::MetadataExt;
+    let _serial = serial();
+    let mut reaped = Reaped::default();
+    // A pty stands in for /dev/console.
+    // SAFETY: plain pty calls; ptsname_r writes at most name.len() bytes.
+    let (master, name) = unsafe {
+        let master = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
+        assert!(master >= 0);
+        assert_eq!(libc::grantpt(master), 0);
+        assert_eq!(libc::unlockpt(master), 0);
+        let mut name = [0u8; 64];
+        assert_eq!(
+            libc::ptsname_r(master, name.as_mut_ptr().cast(), name.len()),
+            0
+        );
+        let name = std::ffi::CStr::from_bytes_until_nul(&name).unwrap();
+        (master, std::path::PathBuf::from(name.to_str().unwrap()))
+    };
+    let config = SpawnConfig {
+        console_device: name.clone(),
+        ..SpawnConfig::default()
+    };
+    let mut class = exec_class("sleep 10");
+    class.console = Some(Console::Owner);
+    let child = spawn_with(&class, &env(&[]), &config).expect("spawn");
+    assert_eq!(spawn_check(&child.errors), SpawnCheck::Ok);
+    assert!(wait_exec(child.pid, "sleep"));
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", child.pid)).unwrap();
+    let after_comm = stat.rsplit_once(')').unwrap().1;
+    // tty_nr is field 7: index 4 after the command.
+    let tty_nr: u64 = after_comm
+        .split_whitespace()
+        .nth(4)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let rdev = std::fs::metadata(&name).unwrap().rdev();
+    assert_eq!(tty_nr, rdev);
+    for fd in 0..3 {
+        let target = std::fs::read_link(format!("/proc/{}/fd/{fd}", child.pid)).unwrap();
+        assert_eq!(target, name);
+    }
+    kill_and_reap(&mut reaped, child.pid);
+    unsafe { libc::close(master) };
+}
