@@ -1,4 +1,4 @@
-//! Job processes in the real world: fork/exec with every stanza applied ([`spawn`]), the one
+//! Job processes in the real world: fork/exec with every stanza applied ([`spawn()`]), the one
 //! reaper ([`reap`]), ptrace for `expect fork|daemon` ([`Tracer`]), signals to jobs
 //! ([`kill_group`], [`kill`]) and `console log` files ([`JobLog`], [`LogBook`]).
 //!
@@ -8,7 +8,7 @@
 //!
 //! How the daemon drives it (one thread, one loop):
 //!
-//! 1. `Effect::Spawn` → [`spawn`]. `Ok` → `Fact::Spawned`; for a traced main process call
+//! 1. `Effect::Spawn` → [`spawn()`]. `Ok` → `Fact::Spawned`; for a traced main process call
 //!    [`Tracer::follow`]; watch [`SpawnedProcess::errors`] for readability and answer
 //!    `Fact::SpawnFailed` when [`read_spawn_error`] says [`SpawnCheck::Failed`]. `Err` →
 //!    `Fact::SpawnFailed` at once. A child that fails writes its record *before* it exits, so

@@ -4,7 +4,7 @@
 //!
 //! Never: block PID 1 on the child (the error pipe is non-blocking and read when readable),
 //! wait for or reap the child (that is [`super::reap`]), or run anything after `fork` in the
-//! child but [`super::child`].
+//! child but `super::child`.
 //!
 //! Decisions (see also the crate notes in `super`):
 //! * Multi-line scripts are written into a sealed `memfd` before the fork and handed over as
