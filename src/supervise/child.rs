@@ -126,18 +126,38 @@ unsafe fn fail(fd: c_int, stage: Stage, arg: c_int, err: c_int) -> ! {
     libc::_exit(255)
 }
 
+/// The kernel's `struct sigaction` (x86_64, arm64 and the generic layout: handler, flags,
+/// restorer, mask), for the raw `rt_sigaction` call.
+#[repr(C)]
+struct KernelSigaction {
+    handler: libc::sighandler_t,
+    flags: libc::c_ulong,
+    restorer: usize,
+    mask: u64,
+}
+
 /// Every disposition back to SIG_DFL (the parent's handlers, SIG_IGN for SIGPIPE that Rust
-/// sets, tokio's handlers), then an empty mask: the parent blocked everything around fork.
+/// sets, tokio's handlers, anything ignored by whoever started init), then an empty mask: the
+/// parent blocked everything around fork. The raw syscall, because glibc's `sigaction`
+/// refuses its two reserved real-time signals (32, 33), and those can be inherited ignored.
 unsafe fn reset_signals() {
-    let mut action: libc::sigaction = std::mem::zeroed();
-    action.sa_sigaction = libc::SIG_DFL;
-    libc::sigemptyset(&mut action.sa_mask);
+    let action = KernelSigaction {
+        handler: libc::SIG_DFL,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    };
     for sig in 1..=64 {
         if sig == libc::SIGKILL || sig == libc::SIGSTOP {
             continue;
         }
-        // glibc refuses its two internal real-time signals with EINVAL; nothing to do.
-        libc::sigaction(sig, &action, std::ptr::null_mut());
+        libc::syscall(
+            libc::SYS_rt_sigaction,
+            sig,
+            &action as *const KernelSigaction,
+            std::ptr::null_mut::<KernelSigaction>(),
+            std::mem::size_of::<u64>(),
+        );
     }
     let mut empty: libc::sigset_t = std::mem::zeroed();
     libc::sigemptyset(&mut empty);

@@ -1,13 +1,14 @@
-//! Job processes in the real world: fork/exec with every stanza applied ([`spawn`]), the one
+//! Job processes in the real world: fork/exec with every stanza applied ([`spawn()`]), the one
 //! reaper ([`reap`]), ptrace for `expect fork|daemon` ([`Tracer`]), signals to jobs
 //! ([`kill_group`], [`kill`]) and `console log` files ([`JobLog`], [`LogBook`]).
 //!
 //! Never: threads, `std::process`/`tokio::process` for job processes, blocking on a child or
-//! a pipe, allocation or Rust-level code between `fork` and `execve` (see `child`).
+//! a pipe, or anything but async-signal-safe libc calls between `fork` and `execve` (see
+//! `child`: no allocation, no locks, no formatting, no panics).
 //!
 //! How the daemon drives it (one thread, one loop):
 //!
-//! 1. `Effect::Spawn` → [`spawn`]. `Ok` → `Fact::Spawned`; for a traced main process call
+//! 1. `Effect::Spawn` → [`spawn()`]. `Ok` → `Fact::Spawned`; for a traced main process call
 //!    [`Tracer::follow`]; watch [`SpawnedProcess::errors`] for readability and answer
 //!    `Fact::SpawnFailed` when [`read_spawn_error`] says [`SpawnCheck::Failed`]. `Err` →
 //!    `Fact::SpawnFailed` at once. A child that fails writes its record *before* it exits, so

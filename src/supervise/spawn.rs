@@ -4,7 +4,7 @@
 //!
 //! Never: block PID 1 on the child (the error pipe is non-blocking and read when readable),
 //! wait for or reap the child (that is [`super::reap`]), or run anything after `fork` in the
-//! child but [`super::child`].
+//! child but `super::child`.
 //!
 //! Decisions (see also the crate notes in `super`):
 //! * Multi-line scripts are written into a sealed `memfd` before the fork and handed over as
@@ -550,12 +550,17 @@ fn exec_candidates(file: &str, env: &Env) -> Result<Vec<CString>, SpawnError> {
         .collect()
 }
 
-/// The descriptors for 0, 1, 2: (stdin, stdout+stderr, pty master, controlling tty).
+/// The descriptors for 0, 1 and 2.
 struct ConsoleFds {
+    /// fd 0, and 1 and 2 too unless `output` is set.
     stdin: Option<OwnedFd>,
+    /// fds 1 and 2 when they differ from 0 (`console log`: the pty slave).
     output: Option<OwnedFd>,
+    /// `console log`: the pty master, for init.
     pty: Option<OwnedFd>,
+    /// `console owner`: make fd 0 the controlling terminal.
     controlling_tty: bool,
+    /// `console owner` without a console: the child reports this errno.
     error: Option<c_int>,
 }
 
@@ -564,10 +569,6 @@ fn open_console(
     config: &SpawnConfig,
     warnings: &mut Vec<String>,
 ) -> Result<ConsoleFds, SpawnError> {
-    let null = || {
-        open(c"/dev/null", libc::O_RDWR | libc::O_NOCTTY)
-            .map_err(|err| SpawnError::System("unable to open /dev/null", err))
-    };
     let mut fds = ConsoleFds {
         stdin: None,
         output: None,
@@ -583,13 +584,18 @@ fn open_console(
             // cleared again before the child gets it.
             let opened = open(&device, libc::O_RDWR | libc::O_NOCTTY | libc::O_NONBLOCK)
                 .and_then(|fd| set_nonblocking(fd.as_raw_fd(), false).map(|()| fd));
-            match (opened, console) {
-                (Ok(fd), _) => {
-                    fds.output = Some(fd);
+            match opened {
+                Ok(fd) => {
+                    fds.stdin = Some(fd);
                     fds.controlling_tty = console == Console::Owner;
+                    return Ok(fds);
                 }
-                (Err(err), Console::Owner) => fds.error = Some(err),
-                (Err(err), _) => {
+                Err(err) if console == Console::Owner => {
+                    fds.error = Some(err);
+                    return Ok(fds);
+                }
+                // `console output` carries on with /dev/null.
+                Err(err) => {
                     warnings.push(format!("Failed to open system console: {}", strerror(err)));
                 }
             }
@@ -599,24 +605,13 @@ fn open_console(
                 fds.pty = Some(master);
                 fds.output = Some(slave);
             }
+            // Carries on as `console none`.
             Err(_) => warnings.push("Failed to create pty - disabling logging for job".into()),
         },
     }
-    if fds.error.is_some() {
-        return Ok(fds);
-    }
-    let stdin = match fds.output.take() {
-        Some(fd) if console != Console::Log => {
-            // output/owner: the console on all three.
-            fds.output = Some(fd);
-            None
-        }
-        other => {
-            fds.output = other;
-            Some(null()?)
-        }
-    };
-    fds.stdin = stdin;
+    let null = open(c"/dev/null", libc::O_RDWR | libc::O_NOCTTY)
+        .map_err(|err| SpawnError::System("unable to open /dev/null", err))?;
+    fds.stdin = Some(null);
     Ok(fds)
 }
 
@@ -728,17 +723,15 @@ pub fn spawn(request: &SpawnRequest) -> Result<SpawnedProcess, SpawnError> {
         above_nine(err_write).map_err(|err| SpawnError::System("unable to create pipe", err))?;
 
     let raw = |fd: &Option<OwnedFd>| fd.as_ref().map_or(-1, AsRawFd::as_raw_fd);
-    let stdin_fd = match raw(&stdin) {
-        -1 => raw(&output),
+    let stdin_fd = raw(&stdin);
+    let output_fd = match raw(&output) {
+        -1 => stdin_fd,
         fd => fd,
     };
     let mut child_plan = ChildPlan {
         err_fd: err_write.as_raw_fd(),
         stdin_fd,
-        output_fd: match raw(&output) {
-            -1 => stdin_fd,
-            fd => fd,
-        },
+        output_fd,
         console_error: fds.error,
         controlling_tty: fds.controlling_tty,
         script_fd: raw(&script),

@@ -12,6 +12,14 @@
 //! `Effect::Detach` arrives; that effect ([`Tracer::detach`]) is then a no-op. `Detach` for a
 //! trace that is still running (the engine abandoned it on `stop`) is done at the tracee's
 //! next stop, passing on the signal that stopped it.
+//!
+//! The tracer only ever acts on a tracee in a stop whose event it is handling. Events arrive
+//! in batches ([`super::reap`]), so a new child's first SIGSTOP may come before or after its
+//! parent's fork event: before, it is recognised as our tracee (`PTRACE_GETSIGINFO`) and kept
+//! stopped until the fork event names it; after, it is handled when it comes. (Upstream
+//! probes the child with a ptrace request at the fork event instead; with batched events that
+//! resumes a child whose stop is still queued, and the queued event then acts on a running
+//! process.)
 
 use super::reaper::ChildEvent;
 use super::spawn::strerror;
@@ -55,10 +63,15 @@ struct Trace {
     detach_requested: bool,
 }
 
+/// New children stopped before their parent's fork event was seen; more is a bug elsewhere.
+const MAX_EARLY: usize = 64;
+
 /// The traces of all main processes in `spawned`.
 #[derive(Debug, Default)]
 pub struct Tracer {
     traces: HashMap<Pid, Trace>,
+    /// Our tracees in their first SIGSTOP whose parent's fork event is still to come.
+    early: Vec<Pid>,
 }
 
 fn ptrace(request: libc::c_uint, pid: Pid, data: usize) -> Result<(), i32> {
@@ -70,6 +83,20 @@ fn ptrace(request: libc::c_uint, pid: Pid, data: usize) -> Result<(), i32> {
             .unwrap_or(libc::EIO))
     } else {
         Ok(())
+    }
+}
+
+/// Whether `pid` is our tracee, stopped in a signal-delivery stop right now.
+fn in_signal_stop(pid: Pid) -> bool {
+    // SAFETY: GETSIGINFO writes one siginfo_t into the zeroed buffer we pass.
+    unsafe {
+        let mut info: libc::siginfo_t = std::mem::zeroed();
+        libc::ptrace(
+            libc::PTRACE_GETSIGINFO,
+            pid,
+            0usize,
+            &mut info as *mut libc::siginfo_t,
+        ) == 0
     }
 }
 
@@ -123,24 +150,12 @@ impl Tracer {
         self.traces.contains_key(&pid)
     }
 
-    /// `Effect::Detach`: stop tracing `pid` now if it is in a ptrace stop, else at its next
-    /// stop. Unknown pids (already detached, or never traced) are fine.
-    pub fn detach(&mut self, pid: Pid) -> Option<TraceOutcome> {
-        let trace = self.traces.get_mut(&pid)?;
-        match ptrace(libc::PTRACE_DETACH, pid, 0) {
-            Ok(()) => {
-                self.traces.remove(&pid);
-                None
-            }
-            // Running (not in a stop): do it at the next stop.
-            Err(libc::ESRCH) => {
-                trace.detach_requested = true;
-                None
-            }
-            Err(err) => {
-                self.traces.remove(&pid);
-                Some(warning("detach traced", pid, err))
-            }
+    /// `Effect::Detach`: stop tracing `pid` at its next stop (every stop the tracer has seen
+    /// was already answered, so the tracee is running). Unknown pids (already detached, or
+    /// never traced) are fine.
+    pub fn detach(&mut self, pid: Pid) {
+        if let Some(trace) = self.traces.get_mut(&pid) {
+            trace.detach_requested = true;
         }
     }
 
@@ -150,9 +165,18 @@ impl Tracer {
         match event {
             ChildEvent::Exited { pid, status } => {
                 self.traces.remove(&pid);
+                self.early.retain(|p| *p != pid);
                 out.push(TraceOutcome::Exited { pid, status });
             }
             ChildEvent::Stopped { pid, signal } => match self.traces.get(&pid).copied() {
+                None if signal == libc::SIGSTOP && in_signal_stop(pid) => {
+                    // A new child ahead of its parent's fork event.
+                    if self.early.len() < MAX_EARLY {
+                        self.early.push(pid);
+                    } else if let Err(err) = ptrace(libc::PTRACE_DETACH, pid, 0) {
+                        out.push(warning("detach traced", pid, err));
+                    }
+                }
                 None => {
                     if signal == libc::SIGSTOP {
                         out.push(TraceOutcome::Stopped { pid });
@@ -186,16 +210,21 @@ impl Tracer {
             (Phase::NewChild, libc::SIGSTOP) => self.new_child(pid, out),
             // A signal for the process: deliver it.
             _ if trace.detach_requested => self.finish(pid, signal, out),
-            _ => {
-                if let Err(err) = ptrace(libc::PTRACE_CONT, pid, signal as usize) {
-                    out.push(warning("deliver signal to traced", pid, err));
+            _ => match ptrace(libc::PTRACE_CONT, pid, signal as usize) {
+                Ok(()) => {}
+                // Not a ptrace stop: `debug` stops the child before PTRACE_TRACEME.
+                Err(libc::ESRCH) => {
+                    if signal == libc::SIGSTOP {
+                        out.push(TraceOutcome::Stopped { pid });
+                    }
                 }
-            }
+                Err(err) => out.push(warning("deliver signal to traced", pid, err)),
+            },
         }
     }
 
     fn ptrace_event(&mut self, pid: Pid, event: i32, trace: Trace, out: &mut Vec<TraceOutcome>) {
-        if trace.detach_requested {
+        if trace.detach_requested && event != libc::PTRACE_EVENT_FORK {
             self.finish(pid, 0, out);
             return;
         }
@@ -211,24 +240,23 @@ impl Tracer {
                         return;
                     }
                 };
-                // Follow the child from now on; the parent goes about its business.
-                if let Err(err) = ptrace(libc::PTRACE_DETACH, pid, 0) {
-                    out.push(warning("detach traced", pid, err));
-                }
-                self.traces.remove(&pid);
+                // Follow the child from now on; the parent goes about its business. An
+                // abandoned trace still has to let go of the child, at its first stop.
+                self.finish(pid, 0, out);
                 self.traces.insert(
                     child,
                     Trace {
                         needed: trace.needed,
                         forks: trace.forks.saturating_add(1),
                         phase: Phase::NewChild,
-                        detach_requested: false,
+                        detach_requested: trace.detach_requested,
                     },
                 );
-                out.push(TraceOutcome::Forked { pid, child });
-                // Its SIGSTOP may already have been reaped (before this event, while the
-                // child was unknown); a ptrace request succeeds only if it is in that stop.
-                if ptrace(libc::PTRACE_SETOPTIONS, child, 0).is_ok() {
+                if !trace.detach_requested {
+                    out.push(TraceOutcome::Forked { pid, child });
+                }
+                if let Some(at) = self.early.iter().position(|p| *p == child) {
+                    self.early.swap_remove(at);
                     self.new_child(child, out);
                 }
             }
