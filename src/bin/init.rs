@@ -7,9 +7,19 @@ use kindling::daemon::{self, logging, options::Options, pid1};
 
 fn main() {
     let env: Vec<(String, String)> = std::env::vars_os()
-        .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
+        .map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        })
         .collect();
-    let options = Options::parse(std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()), &env);
+    let options = Options::parse(
+        std::env::args_os()
+            .skip(1)
+            .map(|a| a.to_string_lossy().into_owned()),
+        &env,
+    );
     let pid1 = std::process::id() == 1;
     if options.show_version {
         println!("{}", daemon::VERSION);

@@ -77,7 +77,10 @@ fn walk(
     };
     for entry in entries.flatten() {
         if files.len() >= MAX_FILES {
-            problems.push(format!("{}: more than {MAX_FILES} files, rest ignored", dir.display()));
+            problems.push(format!(
+                "{}: more than {MAX_FILES} files, rest ignored",
+                dir.display()
+            ));
             return;
         }
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -88,7 +91,13 @@ fn walk(
         };
         if file_type.is_dir() {
             if !confdir::ignored_dir(&name) {
-                walk(&entry.path(), &format!("{relative}/"), depth + 1, files, problems);
+                walk(
+                    &entry.path(),
+                    &format!("{relative}/"),
+                    depth + 1,
+                    files,
+                    problems,
+                );
             }
             continue;
         }

@@ -106,7 +106,8 @@ impl Write for Line {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
         // Bounded: a runaway message is cut, never grows PID 1's memory without limit.
         let room = 4096usize.saturating_sub(self.buffer.len());
-        self.buffer.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        self.buffer
+            .extend_from_slice(&bytes[..bytes.len().min(room)]);
         Ok(bytes.len())
     }
 
@@ -117,7 +118,10 @@ impl Write for Line {
 
 impl Drop for Line {
     fn drop(&mut self) {
-        let Some((fd, kmsg)) = SINK.get().and_then(|s| s.fd.as_ref().map(|fd| (fd, s.kmsg))) else {
+        let Some((fd, kmsg)) = SINK
+            .get()
+            .and_then(|s| s.fd.as_ref().map(|fd| (fd, s.kmsg)))
+        else {
             return;
         };
         let text = String::from_utf8_lossy(&self.buffer);

@@ -108,7 +108,12 @@ pub fn run(options: Options) -> std::io::Result<()> {
 impl Daemon {
     fn new(options: Options, wake: UnboundedSender<Wake>) -> Daemon {
         let init_env: Env = std::env::vars_os()
-            .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.to_string_lossy().into_owned(),
+                    v.to_string_lossy().into_owned(),
+                )
+            })
             .collect();
         let mut job_env = Env::new();
         job_env.set("PATH", init_env.get("PATH").unwrap_or(pid1::PATH));
@@ -266,9 +271,8 @@ impl Daemon {
         while let Some(fact) = facts.pop_front() {
             let now = self.now();
             let engine = &mut self.engine;
-            let effects = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                engine.handle(now, fact)
-            }));
+            let effects =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.handle(now, fact)));
             let effects = match effects {
                 Ok(effects) => effects,
                 Err(_) => {
@@ -322,7 +326,9 @@ impl Daemon {
             }
             Effect::KillGroup { pid, signal } => {
                 if let Err(error) = supervise::kill_group(pid, signal) {
-                    tracing::warn!("Failed to send signal {signal} to process group of {pid}: {error}");
+                    tracing::warn!(
+                        "Failed to send signal {signal} to process group of {pid}: {error}"
+                    );
                 }
             }
             Effect::Kill { pid, signal } => {
@@ -330,11 +336,7 @@ impl Daemon {
                     tracing::warn!("Failed to send signal {signal} to {pid}: {error}");
                 }
             }
-            Effect::Detach { pid } => {
-                if let Some(outcome) = self.tracer.detach(pid) {
-                    self.trace_outcome(outcome, facts);
-                }
-            }
+            Effect::Detach { pid } => self.tracer.detach(pid),
             Effect::ArmTimer { timer, after } => {
                 let wake = self.wake.clone();
                 let task = tokio::task::spawn_local(async move {
@@ -478,9 +480,7 @@ impl Daemon {
             }
             TraceOutcome::Stopped { pid } => facts.push_back(Fact::Stopped { pid }),
             TraceOutcome::Forked { pid, child } => facts.push_back(Fact::Forked { pid, child }),
-            TraceOutcome::ExecAfterFork { pid } => {
-                facts.push_back(Fact::ExecAfterFork { pid })
-            }
+            TraceOutcome::ExecAfterFork { pid } => facts.push_back(Fact::ExecAfterFork { pid }),
             TraceOutcome::Warning(message) => tracing::warn!("{message}"),
         }
     }
@@ -491,7 +491,8 @@ fn watch<T: AsRawFd>(inner: T) -> std::io::Result<AsyncFd<T>> {
     // SAFETY: every `T` used here keeps its descriptor open for as long as the `AsyncFd`
     // lives: `JobLog` and `SharedFd` own it, and `Watched` is only made for the inotify fd,
     // which the daemon holds for the life of the loop.
-    unsafe { AsyncFd::register_with_interest(inner, tokio::io::Interest::READABLE) }.map_err(std::io::Error::from)
+    unsafe { AsyncFd::register_with_interest(inner, tokio::io::Interest::READABLE) }
+        .map_err(std::io::Error::from)
 }
 
 fn listen(kind: SignalKind) -> Option<Signal> {

@@ -146,7 +146,9 @@ impl Options {
                 }
                 ("--state-fd", Some(fd)) => match fd.parse() {
                     Ok(fd) => options.state_fd = Some(fd),
-                    Err(_) => options.warnings.push(format!("--state-fd: not a number: {fd}")),
+                    Err(_) => options
+                        .warnings
+                        .push(format!("--state-fd: not a number: {fd}")),
                 },
                 ("--default-console", Some(mode)) => match parse_console(&mode) {
                     Some(console) => options.default_console = console,
@@ -164,7 +166,10 @@ impl Options {
                 ("--version", _) => options.show_version = true,
                 ("single" | "-s" | "S" | "s", _) => options.boot_runlevel = Some('S'),
                 ("-b" | "emergency", _) => options.emergency = true,
-                (word, _) if word.len() == 1 && ('0'..='6').contains(&word.chars().next().unwrap_or('x')) => {
+                (word, _)
+                    if word.len() == 1
+                        && ('0'..='6').contains(&word.chars().next().unwrap_or('x')) =>
+                {
                     options.boot_runlevel = word.chars().next();
                 }
                 // Everything else is the kernel's or a typo: never fatal.
@@ -238,8 +243,20 @@ mod tests {
 
     #[test]
     fn confdir_without_inittab_reads_no_inittab() {
-        let options = parse(&["--confdir", "/tmp/a", "--confdir=/tmp/b", "--append-confdir", "/z", "--prepend-confdir", "/p"]);
-        let dirs: Vec<&str> = options.confdirs.iter().map(|d| d.to_str().unwrap_or("")).collect();
+        let options = parse(&[
+            "--confdir",
+            "/tmp/a",
+            "--confdir=/tmp/b",
+            "--append-confdir",
+            "/z",
+            "--prepend-confdir",
+            "/p",
+        ]);
+        let dirs: Vec<&str> = options
+            .confdirs
+            .iter()
+            .map(|d| d.to_str().unwrap_or(""))
+            .collect();
         assert_eq!(dirs, ["/p", "/tmp/a", "/tmp/b", "/z"]);
         assert_eq!(options.inittab, None);
         let options = parse(&["--confdir", "/tmp/a", "--inittab", "/tmp/inittab"]);
@@ -248,9 +265,20 @@ mod tests {
 
     #[test]
     fn kernel_junk_is_ignored_and_runlevel_words_kept() {
-        let options = parse(&["ro", "quiet", "splash", "--bogus", "BOOT_IMAGE=/vmlinuz", "single", "--logdir"]);
+        let options = parse(&[
+            "ro",
+            "quiet",
+            "splash",
+            "--bogus",
+            "BOOT_IMAGE=/vmlinuz",
+            "single",
+            "--logdir",
+        ]);
         assert_eq!(options.boot_runlevel, Some('S'));
-        assert_eq!(options.warnings, vec!["--logdir: missing argument".to_string()]);
+        assert_eq!(
+            options.warnings,
+            vec!["--logdir: missing argument".to_string()]
+        );
         assert_eq!(parse(&["3"]).boot_runlevel, Some('3'));
         assert_eq!(parse(&["7"]).boot_runlevel, None);
         assert!(parse(&["emergency"]).emergency);
@@ -259,9 +287,18 @@ mod tests {
     #[test]
     fn startup_event_and_console_options() {
         assert_eq!(parse(&["--no-startup-event"]).startup_event, None);
-        assert_eq!(parse(&["--startup-event", "go"]).startup_event.as_deref(), Some("go"));
-        assert_eq!(parse(&["--default-console", "none"]).default_console, Console::None);
+        assert_eq!(
+            parse(&["--startup-event", "go"]).startup_event.as_deref(),
+            Some("go")
+        );
+        assert_eq!(
+            parse(&["--default-console", "none"]).default_console,
+            Console::None
+        );
         assert!(parse(&["--no-log"]).no_log);
-        assert_eq!(parse(&["--default-console", "bad"]).default_console, Console::Log);
+        assert_eq!(
+            parse(&["--default-console", "bad"]).default_console,
+            Console::Log
+        );
     }
 }

@@ -21,7 +21,13 @@ pub fn setup() -> Vec<String> {
         note(
             &mut problems,
             "mount devtmpfs on /dev",
-            mount(Some("devtmpfs"), "/dev", Some("devtmpfs"), MsFlags::MS_NOSUID, Some("mode=0755")),
+            mount(
+                Some("devtmpfs"),
+                "/dev",
+                Some("devtmpfs"),
+                MsFlags::MS_NOSUID,
+                Some("mode=0755"),
+            ),
         );
     }
     if !Path::new("/dev/pts").exists() {
@@ -55,7 +61,12 @@ pub fn setup() -> Vec<String> {
             note(
                 &mut problems,
                 &format!("mknod {path}"),
-                mknod(path, kind, Mode::from_bits_truncate(mode), makedev(major, minor)),
+                mknod(
+                    path,
+                    kind,
+                    Mode::from_bits_truncate(mode),
+                    makedev(major, minor),
+                ),
             );
         }
     }
@@ -66,14 +77,26 @@ pub fn setup() -> Vec<String> {
         note(
             &mut problems,
             "mount /proc",
-            mount(Some("proc"), "/proc", Some("proc"), MsFlags::MS_NODEV | MsFlags::MS_NOEXEC | MsFlags::MS_NOSUID, None::<&str>),
+            mount(
+                Some("proc"),
+                "/proc",
+                Some("proc"),
+                MsFlags::MS_NODEV | MsFlags::MS_NOEXEC | MsFlags::MS_NOSUID,
+                None::<&str>,
+            ),
         );
     }
     if !is_mounted("/sys") {
         note(
             &mut problems,
             "mount /sys",
-            mount(Some("sysfs"), "/sys", Some("sysfs"), MsFlags::MS_NODEV | MsFlags::MS_NOEXEC | MsFlags::MS_NOSUID, None::<&str>),
+            mount(
+                Some("sysfs"),
+                "/sys",
+                Some("sysfs"),
+                MsFlags::MS_NODEV | MsFlags::MS_NOEXEC | MsFlags::MS_NOSUID,
+                None::<&str>,
+            ),
         );
     }
     // Ctrl-Alt-Del becomes SIGINT to us instead of an immediate reboot. In a container
@@ -86,7 +109,11 @@ pub fn setup() -> Vec<String> {
     // Alt-Up on the console becomes SIGWINCH (→ keyboard-request). Not a tty: ignored.
     unsafe {
         // SAFETY: an ioctl on fd 0 with an integer argument; no memory is passed.
-        libc::ioctl(0, 0x4B4C /* KDSIGACCEPT */, libc::SIGWINCH as libc::c_ulong);
+        libc::ioctl(
+            0,
+            0x4B4C, /* KDSIGACCEPT */
+            libc::SIGWINCH as libc::c_ulong,
+        );
     }
     problems
 }
