@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs kindling's init as PID 1 in a throwaway sandbox — a new PID and mount namespace with
+# private tmpfs on /run and /var/log — with the job files of a directory, for a few seconds,
+# then shows what happened: init's own log and every job's console log.
+#
+#   ./sandbox.sh [JOB-DIR] [SECONDS]      (defaults: jobs/examples, 10)
+#
+# Needs root (for the namespaces). Nothing touches this machine's own init, /run or logs:
+# init's log (/dev/kmsg) and console are files of the sandbox, and when the time is up the
+# namespace's init is killed, which ends every process inside it.
+set -euo pipefail
+cd "$(dirname "$0")"
+jobs="$(realpath "${1:-jobs/examples}")"
+seconds="${2:-10}"
+
+if [ "$(id -u)" != 0 ]; then
+    echo "sandbox.sh: needs root for the PID and mount namespaces" >&2
+    exit 1
+fi
+cargo build --release --bin init
+init="$(realpath target/release/init)"
+
+box="$(mktemp -d "${TMPDIR:-/tmp}/kindling-sandbox.XXXXXX")"
+trap 'rm -rf "$box"' EXIT
+mkdir -p "$box/conf" "$box/log"
+cp -r "$jobs"/. "$box/conf/"
+touch "$box/kmsg" "$box/console"
+
+echo "==> init as PID 1 in a sandbox for ${seconds} s, jobs from $jobs"
+unshare --pid --fork --kill-child --mount --mount-proc sh -c '
+    mount -t tmpfs tmpfs /run && mount -t tmpfs tmpfs /var/log &&
+    mount --bind "$0/kmsg" /dev/kmsg && mount --bind "$0/console" /dev/console &&
+    exec "$1" --confdir "$0/conf" --logdir "$0/log" --verbose' "$box" "$init" &
+sandbox=$!
+sleep "$seconds"
+# --kill-child: when unshare dies, the namespace's init is killed, and with it every job.
+kill -KILL "$sandbox" 2>/dev/null || true
+wait "$sandbox" 2>/dev/null || true
+
+echo "==> init's log"
+sed 's/^<[0-9]>//' "$box/kmsg"
+for log in "$box"/log/*.log; do
+    [ -e "$log" ] || continue
+    echo "==> job log $(basename "$log")"
+    cat "$log"
+done
