@@ -117,7 +117,12 @@ impl Engine {
         wait: bool,
     ) -> Result<Option<Reply>, String> {
         let key = self.existing(job, env)?;
-        let (start_env, _) = self.locate(job, env)?;
+        // The instance keeps the definition it was started with, `env` stanzas included.
+        let Some(class) = self.instance(&key).map(|i| i.class.clone()) else {
+            return Err(format!("Unknown instance: {}", key.instance));
+        };
+        let mut start_env = self.class_environment(&class);
+        start_env.extend(env);
         let Some(instance) = self.instance_mut(&key) else {
             return Err(format!("Unknown instance: {}", key.instance));
         };

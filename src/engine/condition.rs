@@ -167,4 +167,34 @@ impl Condition {
         }
         out
     }
+
+    /// The event each leaf holds, leaves in order (for handing the state to a new image).
+    pub(crate) fn matched(&self) -> Vec<Option<EventId>> {
+        self.nodes
+            .iter()
+            .filter_map(|node| match node {
+                Node::Leaf { matched, .. } => Some(*matched),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Puts back what [`Condition::matched`] returned and recomputes the operators.
+    pub(crate) fn restore(&mut self, matched: &[Option<EventId>]) {
+        let mut leaves = matched.iter();
+        for index in 0..self.nodes.len() {
+            let value = match &self.nodes[index] {
+                Node::And { left, right, .. } => {
+                    Some(self.value_of(*left) && self.value_of(*right))
+                }
+                Node::Or { left, right, .. } => Some(self.value_of(*left) || self.value_of(*right)),
+                Node::Leaf { .. } => None,
+            };
+            match (&mut self.nodes[index], value) {
+                (Node::Leaf { matched, .. }, _) => *matched = leaves.next().copied().flatten(),
+                (Node::And { value, .. } | Node::Or { value, .. }, Some(new)) => *value = new,
+                _ => {}
+            }
+        }
+    }
 }

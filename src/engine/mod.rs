@@ -15,6 +15,7 @@ mod condition;
 mod instance;
 mod lifecycle;
 mod queue;
+mod snapshot;
 
 pub use api::*;
 
