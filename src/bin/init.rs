@@ -14,12 +14,10 @@ fn main() {
             )
         })
         .collect();
-    let options = Options::parse(
-        std::env::args_os()
-            .skip(1)
-            .map(|a| a.to_string_lossy().into_owned()),
-        &env,
-    );
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let options = Options::parse(args.iter().skip(1).cloned(), &env);
     let pid1 = std::process::id() == 1;
     if options.show_version {
         println!("{}", daemon::VERSION);
@@ -42,7 +40,7 @@ fn main() {
     for problem in problems.iter().chain(&options.warnings) {
         tracing::warn!("{problem}");
     }
-    if let Err(error) = daemon::run(options) {
+    if let Err(error) = daemon::run(options, args) {
         tracing::error!("Unable to start the event loop: {error}");
     }
     // PID 1 must never return: if the loop itself could not run, stay alive and reap.

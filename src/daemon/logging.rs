@@ -44,7 +44,11 @@ fn open_sink(pid1: bool) -> Sink {
     if pid1 {
         if let Ok(fd) = open(
             "/dev/kmsg",
-            OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC | OFlag::O_NOCTTY,
+            OFlag::O_WRONLY
+                | OFlag::O_APPEND
+                | OFlag::O_NONBLOCK
+                | OFlag::O_CLOEXEC
+                | OFlag::O_NOCTTY,
             Mode::empty(),
         ) {
             return Sink {

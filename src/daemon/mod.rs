@@ -10,6 +10,7 @@ pub mod confsource;
 pub mod logging;
 pub mod options;
 pub mod pid1;
+pub mod reexec;
 
 use crate::engine::{
     ClientId, Effect, Engine, EngineConfig, Fact, InstanceKey, LogLevel, Millis, Pid, Reply,
@@ -43,8 +44,8 @@ const RELOAD_DELAY: Duration = Duration::from_millis(50);
 enum Wake {
     /// The spawn error pipe of `pid` became readable (a child error, or EOF after exec).
     SpawnChecked(Pid),
-    /// A job log's pty closed; what could not be written yet is handed back.
-    LogDone(Option<LogFile>),
+    /// A job log's pty (this master fd) closed; what could not be written yet is handed back.
+    LogDone(RawFd, Option<LogFile>),
     Timer(TimerId),
     /// The conf directories were quiet for [`RELOAD_DELAY`] after a change.
     Reload,
@@ -78,6 +79,9 @@ impl AsRawFd for SharedFd {
 
 pub struct Daemon {
     options: Options,
+    /// init's own command line, for re-exec.
+    args: Vec<String>,
+    engine_config: EngineConfig,
     engine: Engine,
     spawn_config: SpawnConfig,
     tracer: Tracer,
@@ -85,13 +89,15 @@ pub struct Daemon {
     pending_spawns: HashMap<Pid, PendingSpawn>,
     timers: HashMap<TimerId, AbortHandle>,
     log_book: LogBook,
+    /// Live job log ptys (master fd → log path), for the re-exec hand-over.
+    logs: HashMap<RawFd, std::path::PathBuf>,
     watcher: Option<confsource::Watcher>,
     reload_scheduled: bool,
     wake: UnboundedSender<Wake>,
 }
 
 /// Runs init until the machine stops. Only returns if the runtime cannot even be built.
-pub fn run(options: Options) -> std::io::Result<()> {
+pub fn run(options: Options, args: Vec<String>) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()
@@ -99,14 +105,14 @@ pub fn run(options: Options) -> std::io::Result<()> {
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async move {
         let (wake, woken) = unbounded_channel();
-        let mut daemon = Daemon::new(options, wake);
+        let mut daemon = Daemon::new(options, args, wake);
         daemon.main_loop(woken).await;
     });
     Ok(())
 }
 
 impl Daemon {
-    fn new(options: Options, wake: UnboundedSender<Wake>) -> Daemon {
+    fn new(options: Options, args: Vec<String>, wake: UnboundedSender<Wake>) -> Daemon {
         let init_env: Env = std::env::vars_os()
             .map(|(k, v)| {
                 (
@@ -132,12 +138,15 @@ impl Daemon {
             debug: options.verbosity == options::Verbosity::Debug,
             ..SpawnConfig::default()
         };
+        let engine_config = EngineConfig {
+            job_env,
+            init_env,
+            log_level,
+        };
         Daemon {
-            engine: Engine::new(EngineConfig {
-                job_env,
-                init_env,
-                log_level,
-            }),
+            engine: Engine::new(engine_config.clone()),
+            engine_config,
+            args,
             options,
             spawn_config,
             tracer: Tracer::new(),
@@ -145,6 +154,7 @@ impl Daemon {
             pending_spawns: HashMap::new(),
             timers: HashMap::new(),
             log_book: LogBook::new(),
+            logs: HashMap::new(),
             watcher: None,
             reload_scheduled: false,
             wake,
@@ -170,6 +180,9 @@ impl Daemon {
                 None
             }
         };
+        if self.options.restart {
+            self.restore();
+        }
         self.load_configuration();
         let inotify = self
             .watcher
@@ -198,9 +211,7 @@ impl Daemon {
                 _ = recv(&mut sigint) => self.emit("control-alt-delete", Env::new()),
                 _ = recv(&mut sigwinch) => self.emit("keyboard-request", Env::new()),
                 _ = recv(&mut sigpwr) => self.emit("power-status-changed", Env::new()),
-                _ = recv(&mut sigterm) => {
-                    tracing::warn!("Ignoring SIGTERM: re-exec is not available in this version");
-                }
+                _ = recv(&mut sigterm) => self.reexec(),
                 Some(wake) = woken.recv() => self.woke(wake),
                 ready = readable(&inotify) => {
                     if let Some(mut guard) = ready {
@@ -215,8 +226,12 @@ impl Daemon {
     fn woke(&mut self, wake: Wake) {
         match wake {
             Wake::SpawnChecked(pid) => self.check_spawn(pid),
-            Wake::LogDone(Some(file)) => self.log_book.keep(file),
-            Wake::LogDone(None) => {}
+            Wake::LogDone(fd, file) => {
+                self.logs.remove(&fd);
+                if let Some(file) = file {
+                    self.log_book.keep(file);
+                }
+            }
             Wake::Timer(timer) => {
                 if self.timers.remove(&timer).is_some() {
                     self.feed(Fact::TimerFired(timer));
@@ -426,6 +441,8 @@ impl Daemon {
 
     fn watch_log(&mut self, log: JobLog) {
         let wake = self.wake.clone();
+        let master = log.as_raw_fd();
+        self.logs.insert(master, log.file().path().to_path_buf());
         tokio::task::spawn_local(async move {
             let Ok(fd) = watch(log) else {
                 return;
@@ -442,8 +459,94 @@ impl Daemon {
                 }
             }
             let log = fd.into_inner();
-            let _ = wake.send(Wake::LogDone(log.finish()));
+            let _ = wake.send(Wake::LogDone(master, log.finish()));
         });
+    }
+
+    /// Hands everything to a fresh image of init (see [`reexec`]). Returns only if the exec
+    /// failed, with init as it was.
+    fn reexec(&mut self) {
+        tracing::info!(
+            "Re-executing {}",
+            self.args.first().map(String::as_str).unwrap_or("init")
+        );
+        self.log_book.flush();
+        let handover = reexec::Handover {
+            engine: self.engine.save(),
+            tracer: self.tracer.save(),
+            logs: self
+                .logs
+                .iter()
+                .map(|(fd, path)| (*fd, path.clone()))
+                .collect(),
+            spawns: self
+                .pending_spawns
+                .iter()
+                .map(|(pid, p)| (*pid, p.errors.as_raw_fd(), p.key.clone(), p.kind))
+                .collect(),
+        };
+        let state = match reexec::write_state(&handover.encode()) {
+            Ok(state) => state,
+            Err(error) => {
+                tracing::error!("Unable to save state for re-exec: {error}");
+                return;
+            }
+        };
+        let kept: Vec<RawFd> = handover
+            .logs
+            .iter()
+            .map(|(fd, _)| *fd)
+            .chain(handover.spawns.iter().map(|(_, fd, _, _)| *fd))
+            .collect();
+        for &fd in &kept {
+            reexec::set_cloexec(fd, false);
+        }
+        let error = reexec::exec(&self.args, &state);
+        for &fd in &kept {
+            reexec::set_cloexec(fd, true);
+        }
+        tracing::error!("Failed to re-execute init: {error}");
+    }
+
+    /// Takes over from the previous image (`--restart --state-fd N`). Without a readable
+    /// state init still comes up, with the configuration on disk and no `startup` event.
+    fn restore(&mut self) {
+        let Some(fd) = self.options.state_fd else {
+            tracing::warn!("Restarted without a state: jobs started before are not known");
+            return;
+        };
+        let handover = reexec::read_state(fd).and_then(|text| reexec::Handover::decode(&text));
+        let handover = match handover {
+            Ok(handover) => handover,
+            Err(error) => {
+                tracing::error!("Unable to read the state handed over: {error}");
+                return;
+            }
+        };
+        match Engine::restore(self.engine_config.clone(), &handover.engine) {
+            Ok(engine) => self.engine = engine,
+            Err(error) => {
+                tracing::error!("Unable to restore the job state: {error}");
+                return;
+            }
+        }
+        self.tracer = Tracer::restore(&handover.tracer);
+        for (fd, path) in handover.logs {
+            reexec::set_cloexec(fd, true);
+            // SAFETY: the previous image kept this pty master open across exec for us.
+            let master = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+            self.watch_log(JobLog::new(master, path));
+        }
+        for (pid, fd, key, kind) in handover.spawns {
+            reexec::set_cloexec(fd, true);
+            // SAFETY: as above, the error pipe of a child whose exec was not confirmed yet.
+            let errors = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+            self.watch_spawn(pid, key, kind, errors);
+        }
+        for (timer, after) in self.engine.timers() {
+            self.carry_out(Effect::ArmTimer { timer, after }, &mut VecDeque::new());
+        }
+        tracing::info!("Restored state from the previous image");
     }
 
     /// Reaps every child that is ready and tells the engine.

@@ -320,3 +320,70 @@ fn warning(what: &str, pid: Pid, err: i32) -> TraceOutcome {
         strerror(err)
     ))
 }
+
+impl Tracer {
+    /// The traces as text, for a re-exec: ptrace attachments survive `execve` of the tracer,
+    /// so the new image only needs to know what it was following. One line per trace:
+    /// `PID NEEDED FORKS PHASE DETACH`, then `early PID…`.
+    pub fn save(&self) -> String {
+        let mut out = String::new();
+        for (pid, trace) in &self.traces {
+            let phase = match trace.phase {
+                Phase::New => "new",
+                Phase::Normal => "normal",
+                Phase::NewChild => "new-child",
+            };
+            out.push_str(&format!(
+                "{pid} {} {} {phase} {}\n",
+                trace.needed, trace.forks, trace.detach_requested as u8
+            ));
+        }
+        out.push_str("early");
+        for pid in &self.early {
+            out.push_str(&format!(" {pid}"));
+        }
+        out.push('\n');
+        out
+    }
+
+    /// Reads [`Tracer::save`]'s text; lines it cannot read are skipped (their processes
+    /// then run on untraced at their next stop, as for any unknown tracee).
+    pub fn restore(text: &str) -> Tracer {
+        let mut tracer = Tracer::new();
+        for line in text.lines() {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            if words.first() == Some(&"early") {
+                tracer.early = words
+                    .iter()
+                    .skip(1)
+                    .filter_map(|w| w.parse().ok())
+                    .take(MAX_EARLY)
+                    .collect();
+                continue;
+            }
+            let [pid, needed, forks, phase, detach] = words.as_slice() else {
+                continue;
+            };
+            let phase = match *phase {
+                "new" => Phase::New,
+                "normal" => Phase::Normal,
+                "new-child" => Phase::NewChild,
+                _ => continue,
+            };
+            let (Ok(pid), Ok(needed), Ok(forks)) = (pid.parse(), needed.parse(), forks.parse())
+            else {
+                continue;
+            };
+            tracer.traces.insert(
+                pid,
+                Trace {
+                    needed,
+                    forks,
+                    phase,
+                    detach_requested: *detach == "1",
+                },
+            );
+        }
+        tracer
+    }
+}
