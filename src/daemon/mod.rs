@@ -196,6 +196,7 @@ impl Daemon {
         }
         // A SIGCHLD that arrived before the handler was installed must not leave a zombie.
         self.reap();
+        self.trim_memory();
 
         // Signals are coalesced and SIGCHLD handlers can fail to install: a slow tick reaps
         // whatever was missed.
@@ -270,6 +271,14 @@ impl Daemon {
             watcher.rewatch(&self.options.confdirs);
         }
         self.feed(Fact::Configuration(loaded.classes));
+        self.trim_memory();
+    }
+
+    /// After start-up and each reload, give back the code pages that ran only then.
+    fn trim_memory(&self) {
+        if std::process::id() == 1 {
+            pid1::trim_code_residency();
+        }
     }
 
     fn emit(&mut self, name: &str, env: Env) {

@@ -158,3 +158,44 @@ fn open_console_stdio(problems: &mut Vec<String>) {
         Err(error) => problems.push(format!("open /dev/console: {error}")),
     }
 }
+
+/// Drops the resident pages of our executable code so that only what init actually runs
+/// stays in memory. At exec the kernel maps code in 64 KiB "fault-around" batches, so most
+/// of the binary and libc count as PID 1's memory although they never run after boot.
+/// `MADV_RANDOM` turns fault-around off for these mappings and `MADV_DONTNEED` unmaps the
+/// pages (they stay in the page cache; a page that is needed again is mapped back on its
+/// own). Only read+execute mappings are touched: they are never written, so dropping them
+/// loses nothing. Best effort; any failure is ignored.
+pub fn trim_code_residency() {
+    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
+        return;
+    };
+    for line in maps.lines() {
+        let mut fields = line.split_whitespace();
+        let (Some(range), Some(perms)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        if perms != "r-xp" {
+            continue;
+        }
+        let Some((start, end)) = range.split_once('-') else {
+            continue;
+        };
+        let (Ok(start), Ok(end)) = (
+            usize::from_str_radix(start, 16),
+            usize::from_str_radix(end, 16),
+        ) else {
+            continue;
+        };
+        let Some(len) = end.checked_sub(start) else {
+            continue;
+        };
+        // SAFETY: advice on a mapping of our own that /proc/self/maps just listed as
+        // read+execute: nothing in it is ever written, so its pages can always be re-read
+        // from the file.
+        unsafe {
+            libc::madvise(start as *mut libc::c_void, len, libc::MADV_RANDOM);
+            libc::madvise(start as *mut libc::c_void, len, libc::MADV_DONTNEED);
+        }
+    }
+}
