@@ -306,9 +306,10 @@ fn clap_error(prog: &Prog, error: clap::Error) -> u8 {
             let _ = error.print();
             0
         }
-        ErrorKind::InvalidSubcommand => {
-            prog.usage_error(&format!("invalid command: {}", context(ContextKind::InvalidSubcommand)))
-        }
+        ErrorKind::InvalidSubcommand => prog.usage_error(&format!(
+            "invalid command: {}",
+            context(ContextKind::InvalidSubcommand)
+        )),
         ErrorKind::UnknownArgument => {
             let arg = context(ContextKind::InvalidArg);
             if arg.starts_with('-') {
@@ -381,24 +382,25 @@ fn global_options(prog: &mut Prog, global: &Global) -> Result<(), u8> {
 }
 
 fn plan(prog: &mut Prog, cli: Cli) -> Plan {
-    let result = match cli.applet {
-        Applet::Initctl(args) => global_options(prog, &args.global).and_then(|()| match args
-            .command
-        {
-            Some(command) => command_plan(prog, command),
-            None => Err(prog.usage_error("missing command")),
-        }),
-        Applet::Start(args) => global_options(prog, &args.global)
-            .and_then(|()| wait_job_plan(prog, Kind::Start, args.job)),
-        Applet::Stop(args) => global_options(prog, &args.global)
-            .and_then(|()| wait_job_plan(prog, Kind::Stop, args.job)),
-        Applet::Restart(args) => global_options(prog, &args.global)
-            .and_then(|()| wait_job_plan(prog, Kind::Restart, args.job)),
-        Applet::Reload(args) => global_options(prog, &args.global)
-            .and_then(|()| job_plan(prog, Kind::Reload, args.job)),
-        Applet::Status(args) => global_options(prog, &args.global)
-            .and_then(|()| job_plan(prog, Kind::Status, args.job)),
-    };
+    let result =
+        match cli.applet {
+            Applet::Initctl(args) => {
+                global_options(prog, &args.global).and_then(|()| match args.command {
+                    Some(command) => command_plan(prog, command),
+                    None => Err(prog.usage_error("missing command")),
+                })
+            }
+            Applet::Start(args) => global_options(prog, &args.global)
+                .and_then(|()| wait_job_plan(prog, Kind::Start, args.job)),
+            Applet::Stop(args) => global_options(prog, &args.global)
+                .and_then(|()| wait_job_plan(prog, Kind::Stop, args.job)),
+            Applet::Restart(args) => global_options(prog, &args.global)
+                .and_then(|()| wait_job_plan(prog, Kind::Restart, args.job)),
+            Applet::Reload(args) => global_options(prog, &args.global)
+                .and_then(|()| job_plan(prog, Kind::Reload, args.job)),
+            Applet::Status(args) => global_options(prog, &args.global)
+                .and_then(|()| job_plan(prog, Kind::Status, args.job)),
+        };
     match result {
         Ok((request, show)) => Plan::Send(request, show),
         Err(status) => Plan::Exit(status),
