@@ -249,7 +249,7 @@ async fn fake_daemon(
                     // Answered later, while other clients are served.
                     let reply = incoming.reply;
                     tokio::task::spawn_local(async move {
-                        tokio::time::sleep(Duration::from_millis(700)).await;
+                        tokio::time::sleep(Duration::from_millis(1500)).await;
                         reply.send(Response::Lines(
                             vec!["slow start/running, process 7".into()],
                         ));

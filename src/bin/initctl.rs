@@ -249,14 +249,18 @@ struct Prog {
 
 impl Prog {
     fn error(&self, message: &str) -> u8 {
-        eprintln!("{}: {message}", self.name);
+        let _ = writeln!(std::io::stderr(), "{}: {message}", self.name);
         1
     }
 
     /// `PROG: message` and the hint, as libnih's `nih_main_suggest_help()`.
     fn usage_error(&self, message: &str) -> u8 {
-        eprintln!("{}: {message}", self.name);
-        eprintln!("Try `{} --help' for more information.", self.name);
+        let _ = writeln!(
+            std::io::stderr(),
+            "{}: {message}\nTry `{} --help' for more information.",
+            self.name,
+            self.name
+        );
         1
     }
 }

@@ -5,8 +5,10 @@
 //! and one `spawn_local` task per connection, no threads. A connection that sends nothing
 //! for [`READ_TIMEOUT`], announces a frame larger than [`protocol::MAX_REQUEST`], sends
 //! garbage, or hangs up early is answered with an error where it can still read one, and
-//! dropped; none of this ever reaches or blocks the daemon. At most [`MAX_CONNECTIONS`]
-//! connections are served at once; more wait in the listen backlog.
+//! dropped; none of this ever reaches or blocks the daemon. Root's connections and other
+//! users' are counted apart, so that users cannot crowd root out: at most
+//! [`MAX_CONNECTIONS`] of root's are served at once (more wait in the listen backlog), and
+//! at most [`MAX_USER_CONNECTIONS`] of everybody else's (more are closed at once).
 //!
 //! The daemon sees only [`Incoming`] values on an mpsc channel: the peer's credentials, a
 //! request that already passed the permission check ([`Request::authorise`]) and argument
@@ -31,8 +33,10 @@ use tokio::sync::{mpsc, oneshot, Semaphore};
 pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long writing an answer may take before the client is dropped.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
-/// Connections served at the same time.
+/// Root's connections served at the same time (waiting `start`s and `emit`s hold one each).
 pub const MAX_CONNECTIONS: usize = 256;
+/// Other users' connections served at the same time (they may only read: answered at once).
+pub const MAX_USER_CONNECTIONS: usize = 32;
 
 /// Who is asking, from `SO_PEERCRED`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,6 +130,7 @@ pub struct Server {
     read_timeout: Duration,
     write_timeout: Duration,
     max_connections: usize,
+    max_user_connections: usize,
 }
 
 impl Server {
@@ -149,6 +154,7 @@ impl Server {
             read_timeout: READ_TIMEOUT,
             write_timeout: WRITE_TIMEOUT,
             max_connections: MAX_CONNECTIONS,
+            max_user_connections: MAX_USER_CONNECTIONS,
         })
     }
 
@@ -164,9 +170,15 @@ impl Server {
         self
     }
 
-    /// Changes how many connections are served at once.
+    /// Changes how many of root's connections are served at once.
     pub fn with_max_connections(mut self, max: usize) -> Self {
         self.max_connections = max.max(1);
+        self
+    }
+
+    /// Changes how many connections of other users are served at once.
+    pub fn with_max_user_connections(mut self, max: usize) -> Self {
+        self.max_user_connections = max.max(1);
         self
     }
 
@@ -183,34 +195,54 @@ impl Server {
             read: self.read_timeout,
             write: self.write_timeout,
         };
-        let slots = Arc::new(Semaphore::new(self.max_connections));
+        let root_slots = Arc::new(Semaphore::new(self.max_connections));
+        let user_slots = Arc::new(Semaphore::new(self.max_user_connections));
         loop {
-            let permit = tokio::select! {
-                permit = slots.clone().acquire_owned() => match permit {
-                    Ok(permit) => permit,
-                    Err(_) => return Ok(()),
-                },
-                _ = daemon.closed() => return Ok(()),
-            };
-            let stream = tokio::select! {
+            let accepted = tokio::select! {
                 accepted = listener.accept() => accepted,
                 _ = daemon.closed() => return Ok(()),
             };
-            match stream {
-                Ok((stream, _)) => {
-                    let daemon = daemon.clone();
-                    tokio::task::spawn_local(async move {
-                        serve(stream, daemon, limits).await;
-                        drop(permit);
-                    });
-                }
+            let stream = match accepted {
+                Ok((stream, _)) => stream,
                 Err(error) => {
                     // EMFILE and friends: do not spin, try again shortly.
                     tracing::warn!("Unable to accept control connection: {error}");
-                    drop(permit);
                     tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
                 }
-            }
+            };
+            let Ok(cred) = stream.peer_cred() else {
+                continue;
+            };
+            let peer = Peer {
+                uid: cred.uid(),
+                gid: cred.gid(),
+                pid: cred.pid(),
+            };
+            let permit = if peer.uid == 0 {
+                tokio::select! {
+                    permit = root_slots.clone().acquire_owned() => match permit {
+                        Ok(permit) => permit,
+                        Err(_) => return Ok(()),
+                    },
+                    _ = daemon.closed() => return Ok(()),
+                }
+            } else {
+                match user_slots.clone().try_acquire_owned() {
+                    Ok(permit) => permit,
+                    Err(_) => {
+                        tracing::debug!(
+                            "Too many control connections from users; {peer:?} dropped"
+                        );
+                        continue;
+                    }
+                }
+            };
+            let daemon = daemon.clone();
+            tokio::task::spawn_local(async move {
+                serve(stream, peer, daemon, limits).await;
+                drop(permit);
+            });
         }
     }
 }
@@ -254,15 +286,7 @@ enum ReadError {
 }
 
 /// Serves one connection from start to end.
-async fn serve(mut stream: UnixStream, daemon: mpsc::Sender<Incoming>, limits: Limits) {
-    let peer = match stream.peer_cred() {
-        Ok(cred) => Peer {
-            uid: cred.uid(),
-            gid: cred.gid(),
-            pid: cred.pid(),
-        },
-        Err(_) => return,
-    };
+async fn serve(mut stream: UnixStream, peer: Peer, daemon: mpsc::Sender<Incoming>, limits: Limits) {
     let request = match tokio::time::timeout(limits.read, read_request(&mut stream)).await {
         Err(_) => {
             tracing::debug!("Control client {peer:?} too slow; dropped");
