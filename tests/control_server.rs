@@ -445,6 +445,13 @@ fn path_sockets_are_world_connectable_and_replace_stale_files() {
     let second = Server::bind(&address).expect("stale file replaced");
     assert_eq!(second.address(), &address);
     drop(second);
+
+    // Never removes what is not a socket.
+    std::fs::remove_file(&path).expect("remove");
+    std::fs::write(&path, "precious").expect("write");
+    let error = Server::bind(&address).expect_err("not a socket");
+    assert_eq!(error.kind(), std::io::ErrorKind::AlreadyExists);
+    assert_eq!(std::fs::read_to_string(&path).expect("kept"), "precious");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

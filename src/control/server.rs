@@ -247,7 +247,8 @@ impl Server {
     }
 }
 
-/// A socket file nobody answers on is removed; one that answers means another init.
+/// A socket file nobody answers on is removed; one that answers means another init, and
+/// anything that is not a socket is left alone.
 fn remove_stale(path: &Path) -> io::Result<()> {
     match std::fs::symlink_metadata(path) {
         Err(error) if error.kind() == io::ErrorKind::NotFound => {
@@ -259,7 +260,14 @@ fn remove_stale(path: &Path) -> io::Result<()> {
             Ok(())
         }
         Err(error) => Err(error),
-        Ok(_) => {
+        Ok(meta) => {
+            use std::os::unix::fs::FileTypeExt;
+            if !meta.file_type().is_socket() {
+                return Err(io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    format!("{} exists and is not a socket", path.display()),
+                ));
+            }
             if std::os::unix::net::UnixStream::connect(path).is_ok() {
                 return Err(io::Error::new(
                     io::ErrorKind::AddrInUse,
