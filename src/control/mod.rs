@@ -20,6 +20,42 @@
 //! instead. The environment variable `KINDLING_SOCKET` overrides the address for both sides
 //! (tests run a private init with it): a value starting with `@` names an abstract socket,
 //! anything else a file system path (created mode 0666, a stale one replaced).
+//!
+//! # Wiring into the daemon
+//!
+//! ```ignore
+//! // Once the configuration is loaded (initctl version must work within a second):
+//! let (control_tx, mut control_rx) = tokio::sync::mpsc::channel(64);
+//! match control::Server::bind(&control::SocketAddress::from_env()) {
+//!     Ok(server) => { tokio::task::spawn_local(server.run(control_tx)); }
+//!     Err(error) => tracing::error!("Unable to listen for control connections: {error}"),
+//! }
+//! // In the select! loop:    Some(incoming) = control_rx.recv() => self.control(incoming),
+//! // On the 1 s tick:         self.pending.prune();
+//!
+//! fn control(&mut self, incoming: control::Incoming) {
+//!     let reply = incoming.reply;
+//!     match control::route(incoming.request, &*self) {   // Daemon implements InitView
+//!         Action::Answer(response) => reply.send(response),
+//!         Action::Command(command) => {
+//!             let client = self.pending.insert(reply);
+//!             self.feed(Fact::Command { client, command });
+//!         }
+//!         Action::Emit { event, wait: true } => {
+//!             let client = self.pending.insert(reply);
+//!             self.feed(Fact::Emit { event, client: Some(client) });
+//!         }
+//!         Action::Emit { event, wait: false } => {
+//!             self.feed(Fact::Emit { event, client: None });
+//!             reply.send(Response::Ok);
+//!         }
+//!         Action::ReloadConfiguration => { self.load_configuration(); reply.send(Response::Ok) }
+//!         Action::SetLogPriority(priority) => { self.set_log_priority(priority); reply.send(Response::Ok) }
+//!         Action::NotifyDiskWriteable => { /* flush the LogBook */ reply.send(Response::Ok) }
+//!     }
+//! }
+//! // and Effect::Reply { client, reply } => { self.pending.answer(client, reply.into()); }
+//! ```
 
 #![deny(
     clippy::unwrap_used,
