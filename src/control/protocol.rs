@@ -34,24 +34,24 @@
 //!
 //! | kind | request                | fields                                                  |
 //! |------|------------------------|---------------------------------------------------------|
-//! | 0x01 | `Start`                | str job, opt<str> instance, list<str> env, bool wait    |
-//! | 0x02 | `Stop`                 | str job, opt<str> instance, list<str> env, bool wait    |
-//! | 0x03 | `Restart`              | str job, opt<str> instance, list<str> env, bool wait    |
-//! | 0x04 | `Reload`               | str job, opt<str> instance, list<str> env               |
-//! | 0x05 | `Status`               | str job, opt<str> instance, list<str> env               |
+//! | 0x01 | `Start`                | `str job, opt<str> instance, list<str> env, bool wait` |
+//! | 0x02 | `Stop`                 | `str job, opt<str> instance, list<str> env, bool wait` |
+//! | 0x03 | `Restart`              | `str job, opt<str> instance, list<str> env, bool wait` |
+//! | 0x04 | `Reload`               | `str job, opt<str> instance, list<str> env` |
+//! | 0x05 | `Status`               | `str job, opt<str> instance, list<str> env` |
 //! | 0x06 | `List`                 | —                                                       |
-//! | 0x07 | `Emit`                 | str name, list<str> env, bool wait                      |
+//! | 0x07 | `Emit`                 | `str name, list<str> env, bool wait` |
 //! | 0x08 | `ReloadConfiguration`  | —                                                       |
 //! | 0x09 | `Version`              | —                                                       |
-//! | 0x0a | `LogPriority`          | opt<str> priority (absent = query)                      |
-//! | 0x0b | `ShowConfig`           | opt<str> job, bool enumerate                            |
-//! | 0x0c | `CheckConfig`          | opt<str> job, list<str> ignore_events, bool warn        |
-//! | 0x0d | `Usage`                | str job                                                 |
-//! | 0x0e | `GetEnv`               | target, str name                                        |
-//! | 0x0f | `ListEnv`              | target                                                  |
-//! | 0x10 | `SetEnv`               | target, list<str> vars, bool retain                     |
-//! | 0x11 | `UnsetEnv`             | target, list<str> names                                 |
-//! | 0x12 | `ResetEnv`             | target                                                  |
+//! | 0x0a | `LogPriority`          | `opt<str> priority (absent = query)` |
+//! | 0x0b | `ShowConfig`           | `opt<str> job, bool enumerate` |
+//! | 0x0c | `CheckConfig`          | `opt<str> job, list<str> ignore_events, bool warn` |
+//! | 0x0d | `Usage`                | `str job` |
+//! | 0x0e | `GetEnv`               | `target, str name` |
+//! | 0x0f | `ListEnv`              | `target` |
+//! | 0x10 | `SetEnv`               | `target, list<str> vars, bool retain` |
+//! | 0x11 | `UnsetEnv`             | `target, list<str> names` |
+//! | 0x12 | `ResetEnv`             | `target` |
 //! | 0x13 | `NotifyDiskWriteable`  | —                                                       |
 //!
 //! `instance` present means "this exact instance, by name" (initctl inside a job, from
@@ -63,9 +63,9 @@
 //! | kind | response | fields          | initctl prints                          |
 //! |------|----------|-----------------|-----------------------------------------|
 //! | 0x80 | `Ok`     | —               | nothing                                 |
-//! | 0x81 | `Lines`  | list<str> lines | each line on stdout                     |
-//! | 0x82 | `Error`  | str message     | `PROG: message` on stderr, exit 1       |
-//! | 0x83 | `Value`  | str value       | the value on stdout                     |
+//! | 0x81 | `Lines`  | `list<str> lines` | each line on stdout                     |
+//! | 0x82 | `Error`  | `str message` | `PROG: message` on stderr, exit 1       |
+//! | 0x83 | `Value`  | `str value` | the value on stdout                     |
 //!
 //! A new field or kind means a new version number; a server answers a frame of another
 //! version with `Error("Unsupported protocol version N")` in its own version.
