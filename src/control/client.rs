@@ -1,0 +1,132 @@
+//! The client side: connect, send one request, read one response (blocking, std only).
+//!
+//! Used by `initctl` and the compat tools. Writing has a timeout (init reads a request at
+//! once or drops it); reading the answer waits as long as init takes, because a waited
+//! `start` returns only when the job is running, as Upstart's initctl does.
+
+use super::protocol::{self, DecodeError, Request, Response};
+use super::{plain_error, SocketAddress};
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::time::Duration;
+
+/// How long writing a request may take before the client gives up.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why a request got no answer.
+#[derive(Debug)]
+pub enum ClientError {
+    /// Nobody listens at the address (init not running, or not kindling).
+    Connect {
+        address: SocketAddress,
+        error: io::Error,
+    },
+    /// The request cannot be encoded (too large).
+    Request(protocol::TooLarge),
+    /// The connection failed while sending or receiving.
+    Io(io::Error),
+    /// init closed the connection without answering.
+    Closed,
+    /// The answer is not a valid response frame.
+    Protocol(DecodeError),
+}
+
+impl fmt::Display for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClientError::Connect { address, error } => write!(
+                f,
+                "Unable to connect to init: Failed to connect to socket {address}: {}",
+                plain_error(error)
+            ),
+            ClientError::Request(error) => write!(f, "{error}"),
+            ClientError::Io(error) => {
+                write!(f, "Lost connection to init: {}", plain_error(error))
+            }
+            ClientError::Closed => f.write_str("Lost connection to init: no reply"),
+            ClientError::Protocol(error) => write!(f, "Invalid reply from init: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for ClientError {}
+
+/// Sends `request` to the init listening at `address` and waits for its answer.
+pub fn request(address: &SocketAddress, request: &Request) -> Result<Response, ClientError> {
+    request_with_timeout(address, request, None)
+}
+
+/// Like [`request`], but gives up reading the answer after `timeout` (`None`: wait forever).
+pub fn request_with_timeout(
+    address: &SocketAddress,
+    request: &Request,
+    timeout: Option<Duration>,
+) -> Result<Response, ClientError> {
+    let frame = protocol::encode_request(request).map_err(ClientError::Request)?;
+    let connect_error = |error| ClientError::Connect {
+        address: address.clone(),
+        error,
+    };
+    let addr = address.to_socket_addr().map_err(connect_error)?;
+    let mut stream = UnixStream::connect_addr(&addr).map_err(connect_error)?;
+    stream
+        .set_write_timeout(Some(WRITE_TIMEOUT))
+        .map_err(ClientError::Io)?;
+    stream.set_read_timeout(timeout).map_err(ClientError::Io)?;
+    stream.write_all(&frame).map_err(ClientError::Io)?;
+    read_response(&mut stream)
+}
+
+/// Reads one response frame.
+fn read_response(stream: &mut impl Read) -> Result<Response, ClientError> {
+    let mut prefix = [0u8; protocol::LENGTH_BYTES];
+    read_exact(stream, &mut prefix)?;
+    let len =
+        protocol::body_length(prefix, protocol::MAX_RESPONSE).map_err(ClientError::Protocol)?;
+    let mut body = vec![0u8; len];
+    read_exact(stream, &mut body)?;
+    protocol::decode_response(&body).map_err(ClientError::Protocol)
+}
+
+fn read_exact(stream: &mut impl Read, buf: &mut [u8]) -> Result<(), ClientError> {
+    match stream.read_exact(buf) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == io::ErrorKind::UnexpectedEof => Err(ClientError::Closed),
+        Err(error) => Err(ClientError::Io(error)),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nobody_listening_is_a_connect_error() {
+        let address = SocketAddress::parse("@/org/kindling/test/nobody-listens-here");
+        let error = request(&address, &Request::Version).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "Unable to connect to init: Failed to connect to socket \
+             @/org/kindling/test/nobody-listens-here: Connection refused"
+        );
+    }
+
+    #[test]
+    fn responses_are_read_from_a_stream() {
+        let frame = protocol::encode_response(&Response::Value("x".into()));
+        assert_eq!(
+            read_response(&mut &frame[..]).unwrap(),
+            Response::Value("x".into())
+        );
+        assert!(matches!(
+            read_response(&mut &frame[..3]),
+            Err(ClientError::Closed)
+        ));
+        assert!(matches!(
+            read_response(&mut &[0xffu8, 0xff, 0xff, 0xff][..]),
+            Err(ClientError::Protocol(DecodeError::TooLarge(_)))
+        ));
+    }
+}

@@ -1,0 +1,468 @@
+//! The control server and client together, in process: a real [`Server`] with a fake daemon
+//! behind it, and clients (well-behaved, garbage, oversized, slow, half-closed) on threads.
+
+#[path = "control_common.rs"]
+mod common;
+
+use common::FakeInit;
+use kindling::control::protocol::{self, Request, Response};
+use kindling::control::{client, Server, SocketAddress};
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::time::{Duration, Instant};
+
+fn connect(init: &FakeInit) -> UnixStream {
+    let addr = init.socket().to_socket_addr().expect("address");
+    let stream = UnixStream::connect_addr(&addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    stream
+}
+
+/// Reads one response frame and then expects the server to close the connection. A server
+/// that closes with part of a garbage request unread makes the kernel report
+/// `ECONNRESET` after the answer; that counts as closed too.
+fn read_response_then_eof(stream: &mut UnixStream) -> Response {
+    let mut prefix = [0u8; protocol::LENGTH_BYTES];
+    stream.read_exact(&mut prefix).expect("a response frame");
+    let len = protocol::body_length(prefix, protocol::MAX_RESPONSE).expect("length");
+    let mut body = vec![0u8; len];
+    stream.read_exact(&mut body).expect("the response body");
+    let mut rest = Vec::new();
+    match stream.read_to_end(&mut rest) {
+        Ok(_) => assert!(rest.is_empty(), "nothing after the response"),
+        Err(error) => assert_eq!(error.kind(), std::io::ErrorKind::ConnectionReset),
+    }
+    protocol::decode_response(&body).expect("a response")
+}
+
+fn expect_error(response: Response, starts_with: &str) {
+    match response {
+        Response::Error(message) => assert!(
+            message.starts_with(starts_with),
+            "{message:?} should start with {starts_with:?}"
+        ),
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_client_gets_its_answer() {
+    let init = FakeInit::start();
+    let response = client::request(&init.socket(), &Request::Version).expect("answer");
+    match response {
+        Response::Value(version) => assert!(version.starts_with("init (kindling ")),
+        other => panic!("{other:?}"),
+    }
+    let response = client::request(&init.socket(), &Request::List).expect("answer");
+    assert!(matches!(response, Response::Lines(lines) if lines.len() == 4));
+    assert_eq!(init.requests().len(), 2);
+    assert_eq!(init.requests()[0].0.uid, nix::unistd::getuid().as_raw());
+    assert_eq!(init.requests()[0].0.pid, Some(std::process::id() as i32));
+}
+
+#[test]
+fn garbage_gets_an_error_and_is_dropped() {
+    let init = FakeInit::start();
+
+    // A frame of another protocol version.
+    let mut stream = connect(&init);
+    stream.write_all(&[0, 0, 0, 2, 9, 0x06]).expect("write");
+    expect_error(
+        read_response_then_eof(&mut stream),
+        "Invalid request: Unsupported protocol version 9",
+    );
+
+    // An unknown message kind.
+    let mut stream = connect(&init);
+    stream.write_all(&[0, 0, 0, 2, 1, 0x55]).expect("write");
+    expect_error(
+        read_response_then_eof(&mut stream),
+        "Invalid request: Unknown message kind 0x55",
+    );
+
+    // Text: its first four bytes read as a huge length.
+    let mut stream = connect(&init);
+    stream.write_all(b"GET / HTTP/1.0\r\n\r\n").expect("write");
+    expect_error(
+        read_response_then_eof(&mut stream),
+        "Invalid request: Message too large",
+    );
+
+    // A well-framed body that does not decode.
+    let mut stream = connect(&init);
+    stream
+        .write_all(&[0, 0, 0, 6, 1, 0x0d, 0xff, 0xff, 0xff, 0xff])
+        .expect("write");
+    expect_error(
+        read_response_then_eof(&mut stream),
+        "Invalid request: Truncated",
+    );
+
+    assert!(init.requests().is_empty(), "no garbage reaches the daemon");
+    // And the server still serves.
+    assert_eq!(
+        client::request(&init.socket(), &Request::LogPriority(None)).expect("answer"),
+        Response::Value("message".into())
+    );
+}
+
+#[test]
+fn an_oversized_frame_is_refused_before_it_is_read() {
+    let init = FakeInit::start();
+    let mut stream = connect(&init);
+    let len = (protocol::MAX_REQUEST + 1) as u32;
+    stream.write_all(&len.to_be_bytes()).expect("write");
+    expect_error(
+        read_response_then_eof(&mut stream),
+        "Invalid request: Message too large (65537 bytes)",
+    );
+    // The client refuses to build one in the first place.
+    let huge = Request::Emit {
+        name: "x".into(),
+        env: vec![format!("A={}", "x".repeat(protocol::MAX_REQUEST))],
+        wait: false,
+    };
+    let error = client::request(&init.socket(), &huge).expect_err("too large");
+    assert!(error.to_string().starts_with("Request too large"));
+    assert!(init.requests().is_empty());
+}
+
+#[test]
+fn a_slow_client_is_dropped_while_others_are_served() {
+    let init = FakeInit::start_with(|server| server.with_read_timeout(Duration::from_millis(1000)));
+    let started = Instant::now();
+    let mut silent = connect(&init);
+    let mut partial = connect(&init);
+    partial
+        .write_all(&[0, 0, 0, 2, 1])
+        .expect("write half a frame");
+
+    // Served at once, while both slow connections are still open.
+    let response = client::request(&init.socket(), &Request::Version).expect("answer");
+    assert!(matches!(response, Response::Value(_)));
+    let mut buf = [0u8; 16];
+    for stream in [&mut silent, &mut partial] {
+        stream.set_nonblocking(true).expect("nonblocking");
+        let still_open = stream.read(&mut buf).expect_err("nothing to read yet");
+        assert_eq!(still_open.kind(), std::io::ErrorKind::WouldBlock);
+        stream.set_nonblocking(false).expect("blocking");
+    }
+
+    // After the timeout both are closed without an answer.
+    assert_eq!(silent.read(&mut buf).expect("eof"), 0);
+    assert_eq!(partial.read(&mut buf).expect("eof"), 0);
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900),
+        "dropped after {waited:?}"
+    );
+    assert!(waited < Duration::from_secs(8), "dropped after {waited:?}");
+}
+
+#[test]
+fn half_closed_clients() {
+    let init = FakeInit::start();
+
+    // Hung up in the middle of a frame: nothing to answer, nothing reaches the daemon.
+    let mut stream = connect(&init);
+    stream.write_all(&[0, 0, 0, 9, 1]).expect("write");
+    stream
+        .shutdown(std::net::Shutdown::Write)
+        .expect("shutdown");
+    let mut bytes = Vec::new();
+    stream.read_to_end(&mut bytes).expect("eof");
+    assert!(bytes.is_empty());
+
+    // A whole request, then the writing side shut: still answered.
+    let mut stream = connect(&init);
+    let frame = protocol::encode_request(&Request::Version).expect("encode");
+    stream.write_all(&frame).expect("write");
+    stream
+        .shutdown(std::net::Shutdown::Write)
+        .expect("shutdown");
+    assert!(matches!(
+        read_response_then_eof(&mut stream),
+        Response::Value(_)
+    ));
+    assert_eq!(init.requests().len(), 1);
+}
+
+#[test]
+fn a_waiting_client_does_not_block_the_others() {
+    let init = FakeInit::start();
+    let socket = init.socket();
+    let slow = std::thread::spawn(move || {
+        let started = Instant::now();
+        let response = client::request(
+            &socket,
+            &Request::Start {
+                job: "slow".into(),
+                instance: None,
+                env: vec![],
+                wait: true,
+            },
+        );
+        (response, started.elapsed())
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    for _ in 0..5 {
+        let response = client::request(
+            &init.socket(),
+            &Request::Status {
+                job: "svc".into(),
+                instance: None,
+                env: vec![],
+            },
+        )
+        .expect("answer");
+        assert!(matches!(response, Response::Lines(_)));
+    }
+    assert!(
+        !slow.is_finished(),
+        "the others were served while it waited"
+    );
+    let (response, took) = slow.join().expect("thread");
+    assert_eq!(
+        response.expect("answer"),
+        Response::Lines(vec!["slow start/running, process 7".into()])
+    );
+    assert!(took >= Duration::from_millis(1400), "took {took:?}");
+}
+
+#[test]
+fn a_waiting_client_that_hangs_up_is_noticed() {
+    let init = FakeInit::start();
+    let mut stream = connect(&init);
+    let frame = protocol::encode_request(&Request::Start {
+        job: "hangup-probe".into(),
+        instance: None,
+        env: vec![],
+        wait: true,
+    })
+    .expect("encode");
+    stream.write_all(&frame).expect("write");
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(init.hangups(), 0, "still connected");
+    drop(stream);
+    let deadline = Instant::now() + Duration::from_secs(4);
+    while init.hangups() == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(init.hangups(), 1, "the responder reports the client gone");
+}
+
+#[test]
+fn many_clients_at_once() {
+    let init = FakeInit::start();
+    let threads: Vec<_> = (0..40)
+        .map(|i| {
+            let socket = init.socket();
+            std::thread::spawn(move || {
+                let request = if i % 2 == 0 {
+                    Request::Version
+                } else {
+                    Request::List
+                };
+                client::request(&socket, &request)
+            })
+        })
+        .collect();
+    for thread in threads {
+        assert!(thread.join().expect("thread").is_ok());
+    }
+    assert_eq!(init.requests().len(), 40);
+}
+
+#[test]
+fn connections_beyond_the_limit_wait_their_turn() {
+    let init = FakeInit::start_with(|server| {
+        server
+            .with_max_connections(1)
+            .with_read_timeout(Duration::from_millis(300))
+    });
+    let _silent = connect(&init);
+    std::thread::sleep(Duration::from_millis(50));
+    let started = Instant::now();
+    let response = client::request(&init.socket(), &Request::Version).expect("answer");
+    assert!(matches!(response, Response::Value(_)));
+    // Served only once the silent connection's slot was freed by its timeout.
+    assert!(started.elapsed() >= Duration::from_millis(200));
+}
+
+/// Not a test by itself: re-run as `nobody` by `users_cannot_crowd_root_out`, it holds a
+/// silent connection and reports when the server closes it.
+#[test]
+fn helper_hold_connection() {
+    let Ok(address) = std::env::var("KINDLING_TEST_HOLD") else {
+        return;
+    };
+    let addr = SocketAddress::parse(&address)
+        .to_socket_addr()
+        .expect("address");
+    let mut stream = UnixStream::connect_addr(&addr).expect("connect");
+    println!("HELPER connected");
+    let started = Instant::now();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut buf = [0u8; 1];
+    let _ = stream.read(&mut buf);
+    println!("HELPER closed {}", started.elapsed().as_millis());
+}
+
+/// Starts `helper_hold_connection` as nobody; returns it once it is connected.
+fn hold_as_nobody(
+    init: &FakeInit,
+) -> (
+    std::process::Child,
+    std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+) {
+    use std::io::BufRead;
+    use std::os::unix::process::CommandExt;
+    let exe = std::env::current_exe().expect("test binary");
+    let mut child = std::process::Command::new(exe)
+        .args([
+            "--exact",
+            "helper_hold_connection",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("KINDLING_TEST_HOLD", &init.address)
+        .uid(65534)
+        .gid(65534)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("helper starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    for line in lines.by_ref() {
+        // libtest writes `test NAME ... ` before the test's own output, on the same line.
+        if line.expect("helper output").ends_with("HELPER connected") {
+            return (child, lines);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("helper never connected");
+}
+
+/// How long after connecting the helper saw its connection closed.
+fn closed_after(
+    mut child: std::process::Child,
+    lines: std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+) -> Duration {
+    let mut closed = None;
+    for line in lines {
+        let line = line.expect("helper output");
+        if let Some((_, ms)) = line.split_once("HELPER closed ") {
+            closed = Some(Duration::from_millis(ms.parse().expect("ms")));
+        }
+    }
+    let _ = child.wait();
+    closed.expect("helper reports the close")
+}
+
+#[test]
+fn users_cannot_crowd_root_out() {
+    if !nix::unistd::getuid().is_root() {
+        eprintln!("skipped: needs root to connect as nobody");
+        return;
+    }
+    let init = FakeInit::start_with(|server| {
+        server
+            .with_max_user_connections(1)
+            .with_read_timeout(Duration::from_millis(1500))
+    });
+    let (first, first_lines) = hold_as_nobody(&init);
+    // The user's only slot is taken: a second connection is closed at once.
+    let (second, second_lines) = hold_as_nobody(&init);
+    assert!(closed_after(second, second_lines) < Duration::from_millis(1000));
+    // Root is served at once all the same.
+    let started = Instant::now();
+    let response = client::request(&init.socket(), &Request::Version).expect("answer");
+    assert!(matches!(response, Response::Value(_)));
+    assert!(started.elapsed() < Duration::from_millis(1000));
+    // The silent one is dropped after the read timeout.
+    let held = closed_after(first, first_lines);
+    assert!(held >= Duration::from_millis(1000), "held {held:?}");
+}
+
+#[test]
+fn invalid_arguments_are_refused_by_the_server() {
+    let init = FakeInit::start();
+    let response = client::request(
+        &init.socket(),
+        &Request::Emit {
+            name: "".into(),
+            env: vec![],
+            wait: true,
+        },
+    )
+    .expect("answer");
+    assert_eq!(
+        response,
+        Response::Error("Name may not be empty string".into())
+    );
+    let response = client::request(
+        &init.socket(),
+        &Request::Start {
+            job: "svc".into(),
+            instance: None,
+            env: vec!["NOEQUALS".into()],
+            wait: true,
+        },
+    )
+    .expect("answer");
+    assert_eq!(
+        response,
+        Response::Error("Env must be KEY=VALUE pairs".into())
+    );
+    assert!(init.requests().is_empty());
+}
+
+#[test]
+fn path_sockets_are_world_connectable_and_replace_stale_files() {
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    let dir = std::env::temp_dir().join(format!("kindling-control-{}", std::process::id()));
+    let path = dir.join("sub").join("control");
+    let _ = std::fs::remove_dir_all(&dir);
+    let address = SocketAddress::Path(path.clone());
+
+    let first = Server::bind(&address).expect("bind creates the directory");
+    let meta = std::fs::metadata(&path).expect("socket file");
+    assert!(meta.file_type().is_socket());
+    assert_eq!(meta.permissions().mode() & 0o777, 0o666);
+
+    // Someone listens: a second init must not steal the socket.
+    let error = Server::bind(&address).expect_err("in use");
+    assert_eq!(error.kind(), std::io::ErrorKind::AddrInUse);
+
+    // Its owner is gone: the stale file is replaced.
+    drop(first);
+    assert!(path.exists());
+    let second = Server::bind(&address).expect("stale file replaced");
+    assert_eq!(second.address(), &address);
+    drop(second);
+
+    // Never removes what is not a socket.
+    std::fs::remove_file(&path).expect("remove");
+    std::fs::write(&path, "precious").expect("write");
+    let error = Server::bind(&address).expect_err("not a socket");
+    assert_eq!(error.kind(), std::io::ErrorKind::AlreadyExists);
+    assert_eq!(std::fs::read_to_string(&path).expect("kept"), "precious");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_client_reports_a_missing_init() {
+    let address = SocketAddress::parse(&common::unique_address());
+    let error = client::request(&address, &Request::Version).expect_err("nobody listens");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "Unable to connect to init: Failed to connect to socket {address}: Connection refused"
+        )
+    );
+}
