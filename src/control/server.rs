@@ -21,7 +21,7 @@ use super::SocketAddress;
 use crate::engine::ClientId;
 use std::collections::HashMap;
 use std::io;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,23 +56,34 @@ pub struct Incoming {
 
 /// Answers one client, once. Dropping it without answering closes the connection.
 #[derive(Debug)]
-pub struct Responder(oneshot::Sender<Response>);
+pub struct Responder {
+    answer: oneshot::Sender<Response>,
+    /// The client's connection, while a task of this server holds it (for a re-exec
+    /// hand-over: the connection survives exec, the task does not).
+    connection: Option<RawFd>,
+}
 
 impl Responder {
     /// Sends the answer; a client that has gone away is silently ignored.
     pub fn send(self, response: Response) {
-        let _ = self.0.send(response);
+        let _ = self.answer.send(response);
     }
 
     /// Whether the client has hung up (its answer would go nowhere).
     pub fn is_closed(&self) -> bool {
-        self.0.is_closed()
+        self.answer.is_closed()
     }
 
     /// A responder and the receiving end its answer arrives on (for tests and tools).
     pub fn pair() -> (Responder, oneshot::Receiver<Response>) {
         let (tx, rx) = oneshot::channel();
-        (Responder(tx), rx)
+        (
+            Responder {
+                answer: tx,
+                connection: None,
+            },
+            rx,
+        )
     }
 }
 
@@ -92,6 +103,26 @@ impl Pending {
     pub fn insert(&mut self, responder: Responder) -> ClientId {
         self.last = self.last.wrapping_add(1);
         self.waiting.insert(self.last, responder);
+        self.last
+    }
+
+    /// Parks a responder under a known id (clients handed over by a re-exec); later
+    /// [`Pending::insert`]s never reuse it.
+    pub fn insert_as(&mut self, client: ClientId, responder: Responder) {
+        self.last = self.last.max(client);
+        self.waiting.insert(client, responder);
+    }
+
+    /// The connections of parked clients, for a re-exec hand-over.
+    pub fn connections(&self) -> Vec<(ClientId, RawFd)> {
+        self.waiting
+            .iter()
+            .filter_map(|(id, r)| r.connection.map(|fd| (*id, fd)))
+            .collect()
+    }
+
+    /// The highest id handed out so far.
+    pub fn last_id(&self) -> ClientId {
         self.last
     }
 
@@ -184,6 +215,30 @@ impl Server {
 
     pub fn address(&self) -> &SocketAddress {
         &self.address
+    }
+
+    /// The listening descriptor (kept open across a re-exec).
+    pub fn listener_fd(&self) -> RawFd {
+        self.listener.as_raw_fd()
+    }
+
+    /// Takes over a listening socket handed over by a re-exec.
+    ///
+    /// # Safety
+    /// `fd` must be an open, listening unix stream socket that nothing else owns.
+    pub unsafe fn from_listener_fd(fd: RawFd, address: SocketAddress) -> io::Result<Server> {
+        use std::os::fd::FromRawFd;
+        // SAFETY: the caller guarantees fd is a listening socket we now own.
+        let listener = unsafe { std::os::unix::net::UnixListener::from_raw_fd(fd) };
+        listener.set_nonblocking(true)?;
+        Ok(Server {
+            listener,
+            address,
+            read_timeout: READ_TIMEOUT,
+            write_timeout: WRITE_TIMEOUT,
+            max_connections: MAX_CONNECTIONS,
+            max_user_connections: MAX_USER_CONNECTIONS,
+        })
     }
 
     /// Serves clients until the daemon drops its receiver. Must run inside a `LocalSet` on
@@ -315,7 +370,8 @@ async fn serve(mut stream: UnixStream, peer: Peer, daemon: mpsc::Sender<Incoming
         respond(&mut stream, &Response::Error(message), limits).await;
         return;
     }
-    let (reply, answer) = Responder::pair();
+    let (mut reply, answer) = Responder::pair();
+    reply.connection = Some(stream.as_raw_fd());
     let incoming = Incoming {
         peer,
         request,
@@ -333,6 +389,36 @@ async fn serve(mut stream: UnixStream, peer: Peer, daemon: mpsc::Sender<Incoming
         () = hang_up(&stream) => return,
     };
     respond(&mut stream, &response, limits).await;
+}
+
+/// Takes over the connection of a client that was waiting when a re-exec happened: the
+/// returned responder answers it as if nothing had happened. Needs a `LocalSet`.
+///
+/// # Safety
+/// `fd` must be an open unix stream socket connection that nothing else owns.
+pub unsafe fn resume(fd: RawFd) -> io::Result<Responder> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: the caller guarantees fd is a connected socket we now own.
+    let stream = unsafe { std::os::unix::net::UnixStream::from_raw_fd(fd) };
+    stream.set_nonblocking(true)?;
+    let mut stream = UnixStream::from_std(stream)?;
+    let (mut reply, answer) = Responder::pair();
+    reply.connection = Some(fd);
+    let limits = Limits {
+        read: READ_TIMEOUT,
+        write: WRITE_TIMEOUT,
+    };
+    tokio::task::spawn_local(async move {
+        let response = tokio::select! {
+            response = answer => match response {
+                Ok(response) => response,
+                Err(_) => return,
+            },
+            () = hang_up(&stream) => return,
+        };
+        respond(&mut stream, &response, limits).await;
+    });
+    Ok(reply)
 }
 
 /// Reads exactly one request frame.

@@ -7,11 +7,16 @@
 use super::options::Verbosity;
 use std::io::Write;
 use std::os::fd::OwnedFd;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::OnceLock;
 use tracing::{Level, Metadata};
 use tracing_subscriber::fmt::MakeWriter;
 
 static SINK: OnceLock<Sink> = OnceLock::new();
+
+/// The most verbose kmsg priority written (3 error, 4 warn, 6 info, 7 debug); changed at run
+/// time by `initctl log-priority`.
+static THRESHOLD: AtomicU8 = AtomicU8::new(4);
 
 struct Sink {
     fd: Option<OwnedFd>,
@@ -22,12 +27,15 @@ struct Sink {
 pub fn init(verbosity: Verbosity, pid1: bool) {
     let sink = open_sink(pid1);
     let _ = SINK.set(sink);
-    let max = match verbosity {
+    set_level(match verbosity {
         Verbosity::Quiet => Level::ERROR,
         Verbosity::Normal => Level::WARN,
         Verbosity::Verbose => Level::INFO,
         Verbosity::Debug => Level::DEBUG,
-    };
+    });
+    // Everything reaches the writer, which drops what is above the threshold, so that the
+    // level can change while init runs.
+    let max = Level::DEBUG;
     let _ = tracing_subscriber::fmt()
         .with_writer(LineWriter)
         .with_ansi(false)
@@ -36,6 +44,25 @@ pub fn init(verbosity: Verbosity, pid1: bool) {
         .with_level(false)
         .with_max_level(max)
         .try_init();
+}
+
+/// Changes how much is logged from now on.
+pub fn set_level(level: Level) {
+    THRESHOLD.store(priority(&level), Ordering::Relaxed);
+}
+
+/// Would a message at `level` be written? (Skip formatting costly messages otherwise.)
+pub fn enabled(level: Level) -> bool {
+    priority(&level) <= THRESHOLD.load(Ordering::Relaxed)
+}
+
+fn priority(level: &Level) -> u8 {
+    match *level {
+        Level::ERROR => 3,
+        Level::WARN => 4,
+        Level::INFO => 6,
+        _ => 7,
+    }
 }
 
 fn open_sink(pid1: bool) -> Sink {
@@ -93,12 +120,7 @@ impl<'a> MakeWriter<'a> for LineWriter {
     }
 
     fn make_writer_for(&'a self, meta: &Metadata<'_>) -> Line {
-        let priority = match *meta.level() {
-            Level::ERROR => 3,
-            Level::WARN => 4,
-            Level::INFO => 6,
-            _ => 7,
-        };
+        let priority = priority(meta.level());
         Line {
             buffer: Vec::new(),
             priority,
@@ -128,6 +150,9 @@ impl Drop for Line {
         else {
             return;
         };
+        if self.priority > THRESHOLD.load(Ordering::Relaxed) {
+            return;
+        }
         let text = String::from_utf8_lossy(&self.buffer);
         let text = text.trim_end_matches('\n');
         if text.is_empty() {

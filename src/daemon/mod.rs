@@ -12,9 +12,10 @@ pub mod options;
 pub mod pid1;
 pub mod reexec;
 
+use crate::control::{self, Action, Incoming, InitView, LogPriority, Pending, Response};
 use crate::engine::{
-    ClientId, Effect, Engine, EngineConfig, Fact, InstanceKey, LogLevel, Millis, Pid, Reply,
-    TimerId,
+    ClientId, Effect, Engine, EngineConfig, Fact, InstanceKey, InstanceView, LogLevel, Millis, Pid,
+    Reply, TimerId,
 };
 use crate::environ::Env;
 use crate::event::Event;
@@ -91,6 +92,13 @@ pub struct Daemon {
     log_book: LogBook,
     /// Live job log ptys (master fd → log path), for the re-exec hand-over.
     logs: HashMap<RawFd, std::path::PathBuf>,
+    /// Control clients waiting for the engine's answer.
+    pending: Pending,
+    log_priority: LogPriority,
+    /// The listening control socket, for the re-exec hand-over.
+    control_fd: Option<RawFd>,
+    /// A listening socket handed over by the previous image.
+    inherited_control: Option<RawFd>,
     watcher: Option<confsource::Watcher>,
     reload_scheduled: bool,
     wake: UnboundedSender<Wake>,
@@ -138,6 +146,12 @@ impl Daemon {
             debug: options.verbosity == options::Verbosity::Debug,
             ..SpawnConfig::default()
         };
+        let log_priority = match options.verbosity {
+            options::Verbosity::Quiet => LogPriority::Error,
+            options::Verbosity::Normal => LogPriority::Message,
+            options::Verbosity::Verbose => LogPriority::Info,
+            options::Verbosity::Debug => LogPriority::Debug,
+        };
         let engine_config = EngineConfig {
             job_env,
             init_env,
@@ -155,6 +169,10 @@ impl Daemon {
             timers: HashMap::new(),
             log_book: LogBook::new(),
             logs: HashMap::new(),
+            pending: Pending::new(),
+            log_priority,
+            control_fd: None,
+            inherited_control: None,
             watcher: None,
             reload_scheduled: false,
             wake,
@@ -184,6 +202,10 @@ impl Daemon {
             self.restore();
         }
         self.load_configuration();
+        // Only now does init answer on the control socket: a client that gets an answer
+        // sees the whole configuration (scripts poll `initctl version` to know init is up).
+        let (control_tx, mut control_rx) = tokio::sync::mpsc::channel(64);
+        self.listen_control(control_tx);
         let inotify = self
             .watcher
             .as_ref()
@@ -204,7 +226,11 @@ impl Daemon {
         loop {
             tokio::select! {
                 _ = recv(&mut sigchld) => self.reap(),
-                _ = tick.tick() => self.reap(),
+                _ = tick.tick() => {
+                    self.reap();
+                    self.pending.prune();
+                }
+                Some(incoming) = control_rx.recv() => self.control(incoming),
                 _ = recv(&mut sighup) => {
                     tracing::info!("Reloading configuration");
                     self.load_configuration();
@@ -376,7 +402,9 @@ impl Daemon {
             }
             Effect::Reply { client, reply } => self.reply(client, reply),
             Effect::EventFinished { event, failed } => {
-                tracing::debug!("Finished {event}{}", if failed { " (failed)" } else { "" });
+                if logging::enabled(tracing::Level::DEBUG) {
+                    tracing::debug!("Finished {event}{}", if failed { " (failed)" } else { "" });
+                }
             }
             Effect::Log { level, message } => match level {
                 LogLevel::Debug => tracing::debug!("{message}"),
@@ -388,8 +416,84 @@ impl Daemon {
     }
 
     fn reply(&mut self, client: ClientId, reply: Reply) {
-        // No control channel yet: nobody can be waiting.
-        tracing::debug!("reply to client {client}: {reply:?}");
+        self.pending.answer(client, reply.into());
+    }
+
+    /// Opens the control socket (or takes over the one handed over by a re-exec) and serves
+    /// it; requests arrive on `tx`'s receiver in the main loop.
+    fn listen_control(&mut self, tx: tokio::sync::mpsc::Sender<Incoming>) {
+        let address = control::SocketAddress::from_env();
+        let server = match self.inherited_control.take() {
+            Some(fd) => {
+                reexec::set_cloexec(fd, true);
+                // SAFETY: the previous image kept its listening socket open across exec for
+                // us and nothing else holds this descriptor.
+                unsafe { control::Server::from_listener_fd(fd, address) }
+            }
+            None => control::Server::bind(&address),
+        };
+        match server {
+            Ok(server) => {
+                self.control_fd = Some(server.listener_fd());
+                tokio::task::spawn_local(async move {
+                    if let Err(error) = server.run(tx).await {
+                        tracing::error!("Control socket stopped: {error}");
+                    }
+                });
+            }
+            Err(error) => tracing::error!("Unable to listen for control connections: {error}"),
+        }
+    }
+
+    /// One control request: an engine fact, or an answer of the daemon's own.
+    fn control(&mut self, incoming: Incoming) {
+        let reply = incoming.reply;
+        match control::route(incoming.request, &*self) {
+            Action::Answer(response) => reply.send(response),
+            Action::Command(command) => {
+                let client = self.pending.insert(reply);
+                self.feed(Fact::Command { client, command });
+            }
+            Action::Emit { event, wait: true } => {
+                let client = self.pending.insert(reply);
+                self.feed(Fact::Emit {
+                    event,
+                    client: Some(client),
+                });
+            }
+            Action::Emit { event, wait: false } => {
+                self.feed(Fact::Emit {
+                    event,
+                    client: None,
+                });
+                reply.send(Response::Ok);
+            }
+            Action::ReloadConfiguration => {
+                self.load_configuration();
+                reply.send(Response::Ok);
+            }
+            Action::SetLogPriority(priority) => {
+                self.set_log_priority(priority);
+                reply.send(Response::Ok);
+            }
+            Action::NotifyDiskWriteable => {
+                self.log_book.flush();
+                reply.send(Response::Ok);
+            }
+        }
+    }
+
+    fn set_log_priority(&mut self, priority: LogPriority) {
+        use tracing::Level;
+        self.log_priority = priority;
+        let (level, engine) = match priority {
+            LogPriority::Debug => (Level::DEBUG, LogLevel::Debug),
+            LogPriority::Info => (Level::INFO, LogLevel::Info),
+            LogPriority::Message | LogPriority::Warn => (Level::WARN, LogLevel::Warn),
+            LogPriority::Error | LogPriority::Fatal => (Level::ERROR, LogLevel::Error),
+        };
+        logging::set_level(level);
+        self.engine.set_log_level(engine);
     }
 
     /// Watches the error pipe of a fresh child: a record means setup failed, EOF that the
@@ -493,6 +597,8 @@ impl Daemon {
                 .iter()
                 .map(|(pid, p)| (*pid, p.errors.as_raw_fd(), p.key.clone(), p.kind))
                 .collect(),
+            control: self.control_fd,
+            clients: self.pending.connections(),
         };
         let state = match reexec::write_state(&handover.encode()) {
             Ok(state) => state,
@@ -506,6 +612,8 @@ impl Daemon {
             .iter()
             .map(|(fd, _)| *fd)
             .chain(handover.spawns.iter().map(|(_, fd, _, _)| *fd))
+            .chain(handover.control)
+            .chain(handover.clients.iter().map(|(_, fd)| *fd))
             .collect();
         for &fd in &kept {
             reexec::set_cloexec(fd, false);
@@ -551,6 +659,15 @@ impl Daemon {
             // SAFETY: as above, the error pipe of a child whose exec was not confirmed yet.
             let errors = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
             self.watch_spawn(pid, key, kind, errors);
+        }
+        self.inherited_control = handover.control;
+        for (client, fd) in handover.clients {
+            reexec::set_cloexec(fd, true);
+            // SAFETY: a waiting client's connection, kept open across exec for us.
+            match unsafe { control::server::resume(fd) } {
+                Ok(responder) => self.pending.insert_as(client, responder),
+                Err(error) => tracing::warn!("Unable to take over a waiting client: {error}"),
+            }
         }
         for (timer, after) in self.engine.timers() {
             self.carry_out(Effect::ArmTimer { timer, after }, &mut VecDeque::new());
@@ -635,5 +752,23 @@ async fn readable(
     match fd {
         Some(fd) => fd.readable().await.ok(),
         None => std::future::pending().await,
+    }
+}
+
+impl InitView for Daemon {
+    fn classes(&self) -> Vec<&crate::job::JobClass> {
+        self.engine.classes().collect()
+    }
+
+    fn instances(&self, job: &str) -> Vec<InstanceView> {
+        self.engine.instances(job)
+    }
+
+    fn job_env(&self) -> Env {
+        self.engine_config.job_env.clone()
+    }
+
+    fn log_priority(&self) -> LogPriority {
+        self.log_priority
     }
 }

@@ -3,15 +3,16 @@
 //! a waiting client.
 //!
 //! The running image writes the [`Handover`] into a memfd, clears close-on-exec on every
-//! descriptor the new image must keep (job log ptys, spawn error pipes), and execs the path it
+//! descriptor the new image must keep (job log ptys, spawn error pipes, the control socket
+//! and the connections of clients still waiting for an answer), and execs the path it
 //! was started as with its own arguments plus `--restart --state-fd N`. ptrace attachments and
 //! children survive `execve`. If the exec fails, init carries on as it was.
 //!
 //! Format: `kindling-handover 1`, then lines `log FD PATH`, `spawn PID FD JOB INSTANCE
-//! PROCESS`, `trace …` (the tracer's own lines), and last `engine …` (the engine's state on
+//! PROCESS`, `control FD` (the listening socket), `client ID FD` (waiting clients), `trace …` (the tracer's own lines), and last `engine …` (the engine's state on
 //! one line). Strings are percent-encoded so no line holds a space it did not mean.
 
-use crate::engine::{InstanceKey, Pid};
+use crate::engine::{ClientId, InstanceKey, Pid};
 use crate::job::ProcessKind;
 use std::ffi::CString;
 use std::io::{Read, Seek, Write};
@@ -31,6 +32,10 @@ pub struct Handover {
     pub logs: Vec<(RawFd, PathBuf)>,
     /// Spawns whose exec was not confirmed yet: pid, error pipe fd, instance, process.
     pub spawns: Vec<(Pid, RawFd, InstanceKey, ProcessKind)>,
+    /// The listening control socket.
+    pub control: Option<RawFd>,
+    /// Control clients waiting for an answer: engine client id and connection.
+    pub clients: Vec<(ClientId, RawFd)>,
 }
 
 impl Handover {
@@ -46,6 +51,12 @@ impl Handover {
                 encode(&key.instance),
                 kind.name()
             ));
+        }
+        if let Some(fd) = self.control {
+            out.push_str(&format!("control {fd}\n"));
+        }
+        for (client, fd) in &self.clients {
+            out.push_str(&format!("client {client} {fd}\n"));
         }
         for line in self.tracer.lines() {
             out.push_str(&format!("trace {line}\n"));
@@ -85,6 +96,8 @@ impl Handover {
                         .spawns
                         .push((number(pid)?, number(fd)?, key, process));
                 }
+                ("control", [fd]) => handover.control = Some(number(fd)?),
+                ("client", [client, fd]) => handover.clients.push((number(client)?, number(fd)?)),
                 ("trace", _) => tracer.push(rest),
                 ("engine", _) => handover.engine = rest.to_string(),
                 _ => return Err(format!("unreadable handover line: {line}")),
@@ -239,6 +252,8 @@ mod tests {
                 },
                 ProcessKind::PreStart,
             )],
+            control: Some(5),
+            clients: vec![(7, 14)],
         };
         assert_eq!(Handover::decode(&handover.encode()), Ok(handover));
         assert!(Handover::decode("garbage").is_err());

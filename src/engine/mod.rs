@@ -121,6 +121,11 @@ impl Engine {
         std::mem::take(&mut self.effects)
     }
 
+    /// Changes which [`Effect::Log`] lines are produced from now on.
+    pub fn set_log_level(&mut self, level: LogLevel) {
+        self.config.log_level = level;
+    }
+
     /// Every instance of `job` (none when it is stopped or unknown).
     pub fn instances(&self, job: &str) -> Vec<InstanceView> {
         let Some(entry) = self.classes.get(job) else {
