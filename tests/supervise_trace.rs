@@ -39,6 +39,23 @@ impl Driver {
         }
     }
 
+    /// Waits for `pid` to exec `program`, pumping meanwhile: a new child's first stop may
+    /// be reaped only after its parent's fork event, and until the tracer handles it the
+    /// child stays stopped (on a loaded machine, that is the common case).
+    fn wait_exec(&mut self, pid: Pid, program: &str) -> bool {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            self.pump();
+            if wait_exec_now(pid, program) {
+                return true;
+            }
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
     /// Pumps until `pred` holds for an outcome; that outcome.
     fn until(&mut self, pred: impl Fn(&TraceOutcome) -> bool) -> Option<TraceOutcome> {
         let deadline = Instant::now() + TIMEOUT;
@@ -107,7 +124,7 @@ fn expect_fork_follows_one_fork_and_lets_go() {
     assert_eq!(parent, pid);
     assert_eq!(d.exit_of(pid), Some(ExitStatus::Exited(0)));
     // The child is the daemon: running sleep, no longer traced.
-    assert!(wait_exec(child, "sleep"));
+    assert!(d.wait_exec(child, "sleep"));
     let deadline = Instant::now() + TIMEOUT;
     while d.tracer.is_traced(child) && Instant::now() < deadline {
         d.pump();
@@ -137,7 +154,7 @@ fn expect_daemon_follows_two_forks() {
     let (second_parent, daemon) = forks[1];
     assert_eq!(first_parent, pid);
     assert_eq!(second_parent, middle);
-    assert!(wait_exec(daemon, "sleep"));
+    assert!(d.wait_exec(daemon, "sleep"));
     let deadline = Instant::now() + TIMEOUT;
     while d.tracer.is_traced(daemon) && Instant::now() < deadline {
         d.pump();
@@ -164,7 +181,7 @@ fn an_exec_after_a_fork_ends_the_trace() {
     };
     assert_eq!(d.forks(), vec![(pid, child)]);
     assert!(!d.tracer.is_traced(child));
-    assert!(wait_exec(child, "sleep"));
+    assert!(d.wait_exec(child, "sleep"));
     assert_eq!(tracer_pid(child).as_deref(), Some("0"));
     assert_eq!(d.exit_of(pid), Some(ExitStatus::Exited(0)));
     d.kill(child);
@@ -248,6 +265,13 @@ fn debug_and_expect_fork_stop_before_the_trace_starts() {
         panic!("no fork: {:?}", d.outcomes);
     };
     assert_eq!(d.exit_of(child.pid), Some(ExitStatus::Exited(0)));
-    assert!(wait_exec(daemon, "sleep"));
+    assert!(d.wait_exec(daemon, "sleep"));
     d.kill(daemon);
+}
+
+/// Whether `pid` runs `program` right now.
+fn wait_exec_now(pid: Pid, program: &str) -> bool {
+    std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmdline| {
+        cmdline.split(|b| *b == 0).next().unwrap_or_default() == program.as_bytes()
+    })
 }
