@@ -430,3 +430,39 @@ fn version_help_and_usage_errors() {
     let unknown = run(["--no-such-option", "x.conf"]);
     assert_eq!(unknown.code, 1);
 }
+
+#[test]
+fn warn_names_events_nobody_emits_and_jobs_that_do_not_exist() {
+    let dir = TempDir::new();
+    let conf = dir.0.join("conf");
+    std::fs::create_dir_all(&conf).expect("conf dir");
+    std::fs::write(conf.join("svc.conf"), "emits foo\nexec sleep 1\n").expect("svc");
+    let job = dir.write(
+        "x.conf",
+        "start on started nosuchjob or (bar and stopped svc)\nstop on foo\nexec true\n",
+    );
+    let conf_arg = conf.display().to_string();
+    let run1 = run([
+        "--warn",
+        "-c",
+        conf_arg.as_str(),
+        job.to_str().unwrap_or(""),
+    ]);
+    assert_eq!(run1.code, 0, "warnings do not fail the check");
+    assert_eq!(run1.stdout, format!("{}\n", ok_line(&job)));
+    let shown = job.display();
+    assert_eq!(
+        run1.stderr,
+        format!(
+            "WARNING: File {shown}: start on: unknown event bar\n\
+             WARNING: File {shown}: start on: unknown job nosuchjob\n"
+        )
+    );
+    // `foo` is emitted by svc and svc exists: a satisfiable job has no warnings.
+    let good = dir.write("y.conf", "start on foo or stopped svc\nexec true\n");
+    let run2 = run(["-w", "-c", conf_arg.as_str(), good.to_str().unwrap_or("")]);
+    assert_eq!(run2.stderr, "");
+    // Without --warn, upstream's output only.
+    let run3 = run([job.to_str().unwrap_or("")]);
+    assert_eq!(run3.stderr, "");
+}

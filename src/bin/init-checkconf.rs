@@ -52,9 +52,57 @@ struct Cli {
     #[arg(short = 'x', long = "upstart-path", value_name = "PATH", hide = true)]
     upstart_path: Option<PathBuf>,
 
+    /// Also warn about `start on`/`stop on` conditions that can never be met: events no job
+    /// `emits` (and init does not emit) and jobs that do not exist (initctl check-config).
+    #[arg(short = 'w', long = "warn")]
+    warn: bool,
+
+    /// The jobs the checked files will live beside, for `--warn` (repeatable; default
+    /// /etc/init).
+    #[arg(short = 'c', long = "confdir", value_name = "DIR")]
+    confdir: Vec<PathBuf>,
+
     /// Job configuration files (NAME.conf).
     #[arg(value_name = "FILE")]
     files: Vec<PathBuf>,
+}
+
+/// `initctl check-config` for the checked jobs, against the jobs of the conf directories:
+/// a `start on`/`stop on` that waits for an event no job `emits` (and init does not emit)
+/// or for a job that does not exist can never be satisfied. Warnings only: the exit status
+/// is not changed, since events may come from outside (udev bridges, `initctl emit`).
+fn warn_unsatisfiable(out: &mut Output, confdirs: &[PathBuf], checked: &[(&PathBuf, JobClass)]) {
+    if checked.is_empty() {
+        return;
+    }
+    let default_dirs = [PathBuf::from("/etc/init")];
+    let dirs = if confdirs.is_empty() {
+        &default_dirs[..]
+    } else {
+        confdirs
+    };
+    let (sources, _) = kindling::daemon::confsource::read_sources(dirs);
+    let loaded = kindling::job::confdir::load(&sources);
+    let mut universe: Vec<JobClass> = loaded
+        .classes
+        .into_iter()
+        .filter(|class| !checked.iter().any(|(_, c)| c.name == class.name))
+        .collect();
+    universe.extend(checked.iter().map(|(_, class)| class.clone()));
+    for (path, class) in checked {
+        let Ok(lines) =
+            kindling::control::config::check_config(&universe, Some(&class.name), &[], false)
+        else {
+            continue;
+        };
+        for line in lines.iter().skip(1) {
+            out.err(format_args!(
+                "WARNING: File {}: {}",
+                path.display(),
+                line.trim()
+            ));
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -82,12 +130,18 @@ fn main() -> ExitCode {
     }
 
     let mut all_ok = true;
+    let mut checked = Vec::new();
     for path in files {
-        if check_file(&mut out, path, !cli.noscript) {
-            out.out(format_args!("File {}: syntax ok", path.display()));
-        } else {
-            all_ok = false;
+        match check_file(&mut out, path, !cli.noscript) {
+            Some(class) => {
+                out.out(format_args!("File {}: syntax ok", path.display()));
+                checked.push((path, class));
+            }
+            None => all_ok = false,
         }
+    }
+    if cli.warn {
+        warn_unsatisfiable(&mut out, &cli.confdir, &checked);
     }
     if all_ok {
         ExitCode::SUCCESS
@@ -96,25 +150,25 @@ fn main() -> ExitCode {
     }
 }
 
-/// Checks one job file, reporting every problem; true when it is valid.
-fn check_file(out: &mut Output, path: &Path, check_scripts: bool) -> bool {
+/// Checks one job file, reporting every problem; its class when it is valid.
+fn check_file(out: &mut Output, path: &Path, check_scripts: bool) -> Option<JobClass> {
     let shown = path.display();
     let Some(name) = job_name(path) else {
         out.error(format_args!("File {shown}: file must end in .conf"));
-        return false;
+        return None;
     };
     out.debug(format_args!("file={shown}"));
     out.debug(format_args!("job={name}"));
 
     let Some(conf) = read_source(out, path) else {
-        return false;
+        return None;
     };
     let class = match guarded_parse(|| parse_job(&name, &conf.text)) {
         Ok(class) => class,
         Err(error) => {
             out.error(format_args!("File {shown}: syntax invalid:"));
             report_parse_error(out, &conf.path, &error);
-            return false;
+            return None;
         }
     };
 
@@ -124,7 +178,7 @@ fn check_file(out: &mut Output, path: &Path, check_scripts: bool) -> bool {
         Err(err) if err.kind() == io::ErrorKind::NotFound => class,
         _ => {
             let Some(over) = read_source(out, &override_path) else {
-                return false;
+                return None;
             };
             out.debug(format_args!("override={}", over.path.display()));
             let parsed = guarded_parse(|| parse_override(class, &over.text));
@@ -136,14 +190,14 @@ fn check_file(out: &mut Output, path: &Path, check_scripts: bool) -> bool {
                 Err(error) => {
                     out.error(format_args!("File {shown}: syntax invalid:"));
                     report_parse_error(out, &over.path, &error);
-                    return false;
+                    return None;
                 }
             }
         }
     };
 
     if !check_scripts {
-        return true;
+        return Some(class);
     }
     let mut ok = true;
     for kind in SCRIPT_ORDER {
@@ -173,7 +227,7 @@ fn check_file(out: &mut Output, path: &Path, check_scripts: bool) -> bool {
             }
         }
     }
-    ok
+    ok.then_some(class)
 }
 
 /// Upstream's order of checks: `pre-start post-start script pre-stop post-stop`.
