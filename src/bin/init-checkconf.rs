@@ -160,9 +160,7 @@ fn check_file(out: &mut Output, path: &Path, check_scripts: bool) -> Option<JobC
     out.debug(format_args!("file={shown}"));
     out.debug(format_args!("job={name}"));
 
-    let Some(conf) = read_source(out, path) else {
-        return None;
-    };
+    let conf = read_source(out, path)?;
     let class = match guarded_parse(|| parse_job(&name, &conf.text)) {
         Ok(class) => class,
         Err(error) => {
@@ -177,9 +175,7 @@ fn check_file(out: &mut Output, path: &Path, check_scripts: bool) -> Option<JobC
     let class = match std::fs::metadata(&override_path) {
         Err(err) if err.kind() == io::ErrorKind::NotFound => class,
         _ => {
-            let Some(over) = read_source(out, &override_path) else {
-                return None;
-            };
+            let over = read_source(out, &override_path)?;
             out.debug(format_args!("override={}", over.path.display()));
             let parsed = guarded_parse(|| parse_override(class, &over.text));
             match parsed {
