@@ -90,6 +90,8 @@ pub enum Action {
     /// Flush job output kept while the log directory was not writable, then answer
     /// `Response::Ok`.
     NotifyDiskWriteable,
+    /// Answer `Response::Ok`, then re-execute init with its state (`telinit u`).
+    ReExec,
 }
 
 impl From<Reply> for Response {
@@ -266,6 +268,7 @@ pub fn route(request: Request, view: &dyn InitView) -> Action {
             Action::Answer(Response::Error(PID1_ENV.to_string()))
         }
         Request::NotifyDiskWriteable => Action::NotifyDiskWriteable,
+        Request::ReExec => Action::ReExec,
     }
 }
 

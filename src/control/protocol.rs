@@ -53,6 +53,7 @@
 //! | 0x11 | `UnsetEnv`             | `target, list<str> names` |
 //! | 0x12 | `ResetEnv`             | `target` |
 //! | 0x13 | `NotifyDiskWriteable`  | —                                                       |
+//! | 0x14 | `ReExec`               | — (`telinit u`: stateful re-exec of init)               |
 //!
 //! `instance` present means "this exact instance, by name" (initctl inside a job, from
 //! `$UPSTART_INSTANCE`); absent means "the instance `env` selects", as Upstart's
@@ -161,6 +162,8 @@ pub enum Request {
         target: Option<JobTarget>,
     },
     NotifyDiskWriteable,
+    /// `telinit u`: init re-executes itself, keeping its state. Answered `Ok` before the exec.
+    ReExec,
 }
 
 /// What init answers.
@@ -261,6 +264,7 @@ const SET_ENV: u8 = 0x10;
 const UNSET_ENV: u8 = 0x11;
 const RESET_ENV: u8 = 0x12;
 const NOTIFY_DISK_WRITEABLE: u8 = 0x13;
+const RE_EXEC: u8 = 0x14;
 
 // Response kinds.
 const OK: u8 = 0x80;
@@ -537,6 +541,7 @@ pub fn encode_request(request: &Request) -> Result<Vec<u8>, TooLarge> {
             w.target(target);
         }
         Request::NotifyDiskWriteable => w = Writer::new(NOTIFY_DISK_WRITEABLE),
+        Request::ReExec => w = Writer::new(RE_EXEC),
     }
     w.finish(MAX_REQUEST).map_err(TooLarge)
 }
@@ -637,6 +642,7 @@ pub fn decode_request(body: &[u8]) -> Result<Request, DecodeError> {
             target: r.target()?,
         },
         NOTIFY_DISK_WRITEABLE => Request::NotifyDiskWriteable,
+        RE_EXEC => Request::ReExec,
         other => return Err(DecodeError::UnknownKind(other)),
     };
     r.end()?;
@@ -831,6 +837,7 @@ impl Request {
             Request::NotifyDiskWriteable => {
                 "You do not have permission to notify disk is writeable".into()
             }
+            Request::ReExec => "You do not have permission to restart init".into(),
             // Read-only requests were allowed above.
             _ => "Permission denied".into(),
         })
@@ -935,6 +942,7 @@ mod tests {
             },
             Request::ResetEnv { target: None },
             Request::NotifyDiskWriteable,
+            Request::ReExec,
         ]
     }
 

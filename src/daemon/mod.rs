@@ -50,6 +50,8 @@ enum Wake {
     Timer(TimerId),
     /// The conf directories were quiet for [`RELOAD_DELAY`] after a change.
     Reload,
+    /// `telinit u` was answered: re-execute now.
+    ReExec,
 }
 
 /// A spawned process whose exec has not been confirmed yet.
@@ -264,6 +266,7 @@ impl Daemon {
                     self.feed(Fact::TimerFired(timer));
                 }
             }
+            Wake::ReExec => self.reexec(),
             Wake::Reload => {
                 self.reload_scheduled = false;
                 self.load_configuration();
@@ -479,6 +482,15 @@ impl Daemon {
             Action::NotifyDiskWriteable => {
                 self.log_book.flush();
                 reply.send(Response::Ok);
+            }
+            Action::ReExec => {
+                // Answer first; the exec follows once the answer had a moment to go out.
+                reply.send(Response::Ok);
+                let wake = self.wake.clone();
+                tokio::task::spawn_local(async move {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    let _ = wake.send(Wake::ReExec);
+                });
             }
         }
     }
