@@ -282,7 +282,8 @@ async fn fake_daemon(
             }
             Action::ReloadConfiguration
             | Action::SetLogPriority(_)
-            | Action::NotifyDiskWriteable => Response::Ok,
+            | Action::NotifyDiskWriteable
+            | Action::ReExec => Response::Ok,
         };
         incoming.reply.send(response);
     }
