@@ -67,6 +67,7 @@
 pub mod client;
 pub mod config;
 pub mod dispatch;
+pub mod graph;
 pub mod protocol;
 pub mod server;
 
