@@ -1,0 +1,267 @@
+//! PID 1 lifecycle from outside: the order of a job's processes and events, `start on`
+//! chains, the environment and process attributes a job sees.
+
+mod pid1;
+
+use pid1::{env_get, parse_env, Ending, Sandbox, TIMEOUT};
+use std::time::Duration;
+
+/// Appends `WHAT` to `@OUT@/order` (O_APPEND: lines of concurrent writers never mix).
+fn note(what: &str) -> String {
+    format!("echo {what} >> @OUT@/order")
+}
+
+#[test]
+fn init_is_process_one_of_its_namespace() {
+    let sandbox = Sandbox::start(&[], &[]);
+    let init = sandbox.init_proc().expect("init in /proc");
+    assert_eq!(init.ns_pid, 1, "{init:?}");
+    assert_ne!(init.state, 'Z');
+    // Nothing runs without jobs, and init is single-threaded.
+    assert!(sandbox.processes().is_empty(), "{:?}", sandbox.processes());
+    let status = std::fs::read_to_string(format!("/proc/{}/status", sandbox.init_pid())).unwrap();
+    assert!(status.contains("\nThreads:\t1\n"), "{status}");
+    assert_eq!(sandbox.stop(), Ending::Killed);
+}
+
+#[test]
+fn hooks_and_events_run_in_order() {
+    let hooks = format!(
+        "start on startup\n\
+         stop on keyboard-request\n\
+         pre-start exec sh -c '{pre}'\n\
+         script\n  {main}\n  exec sleep 1000\nend script\n\
+         post-start script\n  sleep 0.2\n  {post}\nend script\n\
+         pre-stop script\n  {prestop}\nend script\n\
+         post-stop script\n  {poststop}\nend script\n",
+        pre = note("pre-start"),
+        main = note("main"),
+        post = note("post-start"),
+        prestop = note("pre-stop"),
+        poststop = note("post-stop"),
+    );
+    let watch = |event: &str| {
+        format!(
+            "start on {event} hooks\ntask\nscript\n  {}\nend script\n",
+            note(&format!("event-{event}"))
+        )
+    };
+    let (starting, started, stopping, stopped) = (
+        watch("starting"),
+        watch("started"),
+        watch("stopping"),
+        watch("stopped"),
+    );
+    let sandbox = Sandbox::start(
+        &[
+            ("hooks", &hooks),
+            ("on-starting", &starting),
+            ("on-started", &started),
+            ("on-stopping", &stopping),
+            ("on-stopped", &stopped),
+        ],
+        &[],
+    );
+    let order = sandbox.wait_for_lines("order", 4, TIMEOUT);
+    let lines: Vec<&str> = order.lines().collect();
+    assert_eq!(lines[0], "event-starting", "{order}");
+    assert_eq!(lines[1], "pre-start", "{order}");
+    // main and post-start run side by side; `started` only once post-start has ended.
+    let mut middle = vec![lines[2], lines[3]];
+    middle.sort_unstable();
+    assert_eq!(middle, ["main", "post-start"], "{order}");
+    let order = sandbox.wait_for_lines("order", 5, TIMEOUT);
+    assert_eq!(order.lines().nth(4), Some("event-started"), "{order}");
+    let main = sandbox.wait_for_process("sleep 1000", TIMEOUT);
+
+    sandbox.signal(libc::SIGWINCH);
+    let order = sandbox.wait_for_lines("order", 9, TIMEOUT);
+    let tail: Vec<&str> = order.lines().skip(5).collect();
+    assert_eq!(
+        tail,
+        ["pre-stop", "event-stopping", "post-stop", "event-stopped"],
+        "{order}"
+    );
+    let line = sandbox.wait_for_log("Sending TERM signal to hooks main process", TIMEOUT);
+    assert!(line.contains(&format!("({})", main.ns_pid)), "{line}");
+    sandbox.wait_for("the main process to be gone", TIMEOUT, || {
+        sandbox.find("sleep 1000").is_empty().then_some(())
+    });
+}
+
+#[test]
+fn start_on_started_and_stopped_chains() {
+    // a → (started a) b → (stopped b) c → (stopped c and started a) d
+    let a = "start on startup\nscript\n  echo a >> @OUT@/chain\n  exec sleep 1000\nend script\n";
+    let b = "start on started a\ntask\nexec sh -c 'echo b >> @OUT@/chain'\n";
+    let c = "start on stopped b\ntask\nscript\n  echo \"c $UPSTART_EVENTS\" >> @OUT@/chain\nend script\n";
+    let d = "start on stopped c RESULT=ok\ntask\nscript\n  echo \"d $UPSTART_EVENTS\" >> @OUT@/chain\nend script\n";
+    let sandbox = Sandbox::start(&[("a", a), ("b", b), ("c", c), ("d", d)], &[]);
+    let chain = sandbox.wait_for_lines("chain", 4, TIMEOUT);
+    assert_eq!(
+        chain.lines().collect::<Vec<_>>(),
+        ["a", "b", "c stopped", "d stopped"],
+        "{chain}"
+    );
+    // Each task ran once and a is still running.
+    assert!(sandbox.stays(Duration::from_millis(300), || {
+        sandbox.read_out("chain").unwrap_or_default().lines().count() != 4
+    }));
+    assert_eq!(sandbox.find("sleep 1000").len(), 1);
+}
+
+#[test]
+fn job_environment_is_upstarts() {
+    let plain = "start on startup\ntask\nscript\n  env > @OUT@/plain.tmp\n  mv @OUT@/plain.tmp @OUT@/plain\nend script\n";
+    let stanzas = "start on startup\ntask\n\
+                   env GREETING=\"hello world\"\n\
+                   env KINDLING_INIT_ONLY\n\
+                   env OVERRIDDEN=one\n\
+                   env OVERRIDDEN=two\n\
+                   script\n  env > @OUT@/stanzas.tmp\n  mv @OUT@/stanzas.tmp @OUT@/stanzas\nend script\n";
+    let sandbox = Sandbox::start(&[("plain", plain), ("stanzas", stanzas)], &[]);
+
+    let plain = parse_env(&sandbox.wait_for_file("plain", TIMEOUT));
+    assert_eq!(env_get(&plain, "UPSTART_JOB"), Some("plain"), "{plain:?}");
+    assert_eq!(env_get(&plain, "UPSTART_INSTANCE"), Some(""), "{plain:?}");
+    assert_eq!(env_get(&plain, "UPSTART_EVENTS"), Some("startup"), "{plain:?}");
+    assert_eq!(
+        env_get(&plain, "PATH"),
+        Some("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+        "{plain:?}"
+    );
+    assert_eq!(env_get(&plain, "TERM"), Some("linux"), "{plain:?}");
+    for absent in ["HOME", "USER", "LOGNAME", "SHELL", "LANG", "KINDLING_INIT_ONLY"] {
+        assert_eq!(env_get(&plain, absent), None, "{absent} in {plain:?}");
+    }
+    // Nothing else but what the shell adds itself.
+    for (key, _) in &plain {
+        assert!(
+            [
+                "UPSTART_JOB",
+                "UPSTART_INSTANCE",
+                "UPSTART_EVENTS",
+                "PATH",
+                "TERM",
+                "PWD",
+                "OLDPWD",
+                "SHLVL",
+                "_"
+            ]
+            .contains(&key.as_str()),
+            "unexpected {key} in {plain:?}"
+        );
+    }
+
+    let stanzas = parse_env(&sandbox.wait_for_file("stanzas", TIMEOUT));
+    assert_eq!(env_get(&stanzas, "GREETING"), Some("hello world"), "{stanzas:?}");
+    assert_eq!(
+        env_get(&stanzas, "KINDLING_INIT_ONLY"),
+        Some("from-init"),
+        "a bare `env KEY` copies init's value: {stanzas:?}"
+    );
+    assert_eq!(env_get(&stanzas, "OVERRIDDEN"), Some("two"), "{stanzas:?}");
+    assert_eq!(env_get(&stanzas, "UPSTART_JOB"), Some("stanzas"));
+}
+
+#[test]
+fn process_attributes_from_stanzas() {
+    let job = "start on startup\ntask\n\
+               umask 027\n\
+               chdir @DIR@\n\
+               nice 7\n\
+               oom score 321\n\
+               limit nofile 123 456\n\
+               limit core unlimited unlimited\n\
+               script\n\
+               \x20 {\n\
+               \x20   echo umask=$(umask)\n\
+               \x20   echo cwd=$(pwd)\n\
+               \x20   echo nofile=$(ulimit -n)/$(ulimit -Hn)\n\
+               \x20   echo core=$(ulimit -c)/$(ulimit -Hc)\n\
+               \x20   echo nice=$(cut -d' ' -f19 /proc/self/stat)\n\
+               \x20   echo oom=$(cat /proc/self/oom_score_adj)\n\
+               \x20   echo uid=$(id -u) gid=$(id -g)\n\
+               \x20   echo sid=$(cut -d' ' -f6 /proc/self/stat) pid=$$\n\
+               \x20 } > @OUT@/attrs.tmp\n\
+               \x20 mv @OUT@/attrs.tmp @OUT@/attrs\n\
+               end script\n";
+    let defaults = "start on startup\ntask\n\
+                    script\n\
+                    \x20 echo \"umask=$(umask) cwd=$(pwd) nice=$(cut -d' ' -f19 /proc/self/stat)\" > @OUT@/defaults.tmp\n\
+                    \x20 mv @OUT@/defaults.tmp @OUT@/defaults\n\
+                    end script\n";
+    let sandbox = Sandbox::start(&[("attrs", job), ("defaults", defaults)], &[]);
+    let attrs = parse_env(&sandbox.wait_for_file("attrs", TIMEOUT));
+    let get = |key: &str| env_get(&attrs, key).unwrap_or("?").to_string();
+    assert_eq!(get("umask"), "0027", "{attrs:?}");
+    assert_eq!(get("cwd"), sandbox.dir.display().to_string(), "{attrs:?}");
+    assert_eq!(get("nofile"), "123/456", "{attrs:?}");
+    assert_eq!(get("core"), "unlimited/unlimited", "{attrs:?}");
+    assert_eq!(get("nice"), "7", "{attrs:?}");
+    assert_eq!(get("oom"), "321", "{attrs:?}");
+    assert_eq!(get("uid"), "0 gid=0", "{attrs:?}");
+    // Every job process leads a session of its own.
+    let sid_line = get("sid");
+    let (sid, pid) = sid_line.split_once(" pid=").expect("sid line");
+    assert_eq!(sid, pid, "{attrs:?}");
+
+    let defaults = sandbox.wait_for_file("defaults", TIMEOUT);
+    assert_eq!(defaults.trim(), "umask=0022 cwd=/ nice=0", "{defaults}");
+}
+
+#[test]
+fn setuid_runs_the_job_as_that_user() {
+    let job = "start on startup\ntask\nsetuid nobody\n\
+               script\n\
+               \x20 echo \"$(id -u) $(id -g) $(id -G) HOME=${HOME-unset} USER=${USER-unset}\" > @OUT@/who.tmp\n\
+               \x20 mv @OUT@/who.tmp @OUT@/who\n\
+               end script\n";
+    let group = "start on startup\ntask\nsetuid nobody\nsetgid nogroup\n\
+                 script\n\
+                 \x20 echo \"$(id -u) $(id -g)\" > @OUT@/group.tmp\n\
+                 \x20 mv @OUT@/group.tmp @OUT@/group\n\
+                 end script\n";
+    let sandbox = Sandbox::start(&[("who", job), ("group", group)], &[]);
+    let nobody = nix::unistd::User::from_name("nobody")
+        .unwrap()
+        .expect("user nobody");
+    let who = sandbox.wait_for_file("who", TIMEOUT);
+    let fields: Vec<&str> = who.split_whitespace().collect();
+    assert_eq!(fields[0], nobody.uid.to_string(), "{who}");
+    assert_eq!(fields[1], nobody.gid.to_string(), "{who}");
+    assert!(who.contains("HOME=unset USER=unset"), "{who}");
+    let nogroup = nix::unistd::Group::from_name("nogroup").unwrap();
+    if let Some(nogroup) = nogroup {
+        let group = sandbox.wait_for_file("group", TIMEOUT);
+        assert_eq!(
+            group.trim(),
+            format!("{} {}", nobody.uid, nogroup.gid),
+            "{group}"
+        );
+    }
+}
+
+#[test]
+fn startup_event_options() {
+    let job = |name: &str| {
+        format!("start on {name}\ntask\nscript\n  echo \"$UPSTART_EVENTS\" > @OUT@/{name}\nend script\n")
+    };
+    let (boot, startup) = (job("boot"), job("startup"));
+    let sandbox = Sandbox::start(
+        &[("boot", &boot), ("startup", &startup)],
+        &["--startup-event", "boot"],
+    );
+    assert_eq!(sandbox.wait_for_file("boot", TIMEOUT).trim(), "boot");
+    assert!(sandbox.read_out("startup").is_none());
+    drop(sandbox);
+
+    let sandbox = Sandbox::start(
+        &[("boot", &boot), ("startup", &startup)],
+        &["--no-startup-event"],
+    );
+    assert!(sandbox.stays(Duration::from_millis(300), || {
+        sandbox.read_out("startup").is_some() || sandbox.read_out("boot").is_some()
+    }));
+    assert!(!sandbox.log().contains("Handling startup event"));
+}
