@@ -334,10 +334,7 @@ impl Sandbox {
         let deadline = Instant::now() + TIMEOUT;
         loop {
             if let Some(ending) = sandbox.poll_end() {
-                panic!(
-                    "the sandbox ended before init ran: {ending:?}\n{}",
-                    sandbox.diagnostics()
-                );
+                panic!("the sandbox ended before init ran: {ending:?}");
             }
             if sandbox.init_pid == 0 {
                 if let Some(&pid) = children_of(unshare_pid).first() {
@@ -353,8 +350,7 @@ impl Sandbox {
             }
             assert!(
                 Instant::now() < deadline,
-                "init did not start in the sandbox\n{}",
-                sandbox.diagnostics()
+                "init did not start in the sandbox"
             );
             std::thread::sleep(Duration::from_millis(2));
         }
@@ -370,10 +366,7 @@ impl Sandbox {
         let deadline = Instant::now() + TIMEOUT;
         loop {
             if let Some(ending) = sandbox.poll_end() {
-                panic!(
-                    "init ended while starting: {ending:?}\n{}",
-                    sandbox.diagnostics()
-                );
+                panic!("init ended while starting: {ending:?}");
             }
             let watching = inotify_watches(sandbox.init_pid) > 0;
             let handled = match &startup {
@@ -386,8 +379,7 @@ impl Sandbox {
             assert!(
                 Instant::now() < deadline,
                 "init did not come up (watching conf dirs: {watching}, startup handled: \
-                 {handled})\n{}",
-                sandbox.diagnostics()
+                 {handled})"
             );
             std::thread::sleep(Duration::from_millis(2));
         }
@@ -501,10 +493,8 @@ impl Sandbox {
                 return value;
             }
             if Instant::now() >= deadline {
-                panic!(
-                    "timed out after {timeout:?} waiting for {what}\n{}",
-                    self.diagnostics()
-                );
+                // Drop prints the diagnostics while unwinding.
+                panic!("timed out after {timeout:?} waiting for {what}");
             }
             std::thread::sleep(POLL);
         }
@@ -740,7 +730,7 @@ impl Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
-        if std::thread::panicking() && self.ended.is_none() {
+        if std::thread::panicking() {
             eprintln!("{}", self.diagnostics());
         }
         self.shutdown();

@@ -1,0 +1,297 @@
+//! Spawning from outside: orphans reaped by PID 1, `expect fork|daemon|stop` with real
+//! daemonizing processes, spawn failures and broken job files.
+
+mod pid1;
+
+use pid1::{env_get, parse_env, Sandbox, TIMEOUT};
+use std::time::Duration;
+
+/// A task run for every job that stops with `RESULT=failed`, writing that event's
+/// environment to `@OUT@/failed-JOB`.
+const FAILED_WATCHER: &str = "instance $JOB\nstart on stopped RESULT=failed\ntask\n\
+     script\n  env > @OUT@/.failed-$JOB\n  mv @OUT@/.failed-$JOB @OUT@/failed-$JOB\nend script\n";
+
+/// A task that writes `@OUT@/started-JOB` when `job` reaches running.
+fn started_watcher(job: &str) -> String {
+    format!("start on started {job}\ntask\nexec sh -c 'echo up > @OUT@/started-{job}'\n")
+}
+
+#[test]
+fn orphans_of_a_fork_storm_are_reaped() {
+    // 200 grandchildren that outlive their parent by half a second, then exit.
+    let storm = "start on startup\ntask\n\
+                 script\n\
+                 \x20 i=0\n\
+                 \x20 while [ $i -lt 200 ]; do\n\
+                 \x20   (sleep 0.5; exit 3) &\n\
+                 \x20   i=$((i + 1))\n\
+                 \x20 done\n\
+                 \x20 echo forked > @OUT@/forked\n\
+                 end script\n";
+    let sandbox = Sandbox::start(&[("storm", storm)], &[]);
+    sandbox.wait_for_file("forked", TIMEOUT);
+    sandbox.wait_for_log("storm main process", TIMEOUT);
+    // Orphaned: their parent is init now.
+    let orphans = sandbox.wait_for("the orphans to be init's", TIMEOUT, || {
+        let orphans: Vec<_> = sandbox
+            .processes()
+            .into_iter()
+            .filter(|p| p.ns_ppid == 1 && p.state != 'Z')
+            .collect();
+        (orphans.len() >= 150).then_some(orphans.len())
+    });
+    assert!(orphans <= 400, "{orphans}");
+    // They exit; within a second after, nothing is left, not even a zombie.
+    sandbox.wait_for("every orphan to be reaped", Duration::from_secs(5), || {
+        sandbox.processes().is_empty().then_some(())
+    });
+    assert!(sandbox.zombies().is_empty());
+}
+
+#[test]
+fn zombies_do_not_accumulate_under_a_busy_service() {
+    // A service whose main process leaves a stream of orphans behind while it runs.
+    let busy = "start on startup\n\
+                script\n\
+                \x20 while :; do\n\
+                \x20   (true &) ; (exit 1 &)\n\
+                \x20   sleep 0.01\n\
+                \x20 done\n\
+                end script\n";
+    let sandbox = Sandbox::start(&[("busy", busy)], &[]);
+    sandbox.wait_for_process("/proc/self/fd/9", TIMEOUT);
+    std::thread::sleep(Duration::from_millis(1500));
+    // At any moment only a handful of just-exited processes may wait for their reaping.
+    for _ in 0..20 {
+        let zombies = sandbox.zombies();
+        assert!(zombies.len() < 20, "{zombies:?}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+#[test]
+fn expect_fork_follows_the_forked_child() {
+    let job = "start on startup\nexpect fork\nrespawn\n\
+               exec sh -c 'sleep 1000 & echo $! > @OUT@/child; exit 0'\n";
+    let sandbox = Sandbox::start(&[("forker", job), ("w", &started_watcher("forker"))], &[]);
+    sandbox.wait_for_file("started-forker", TIMEOUT);
+    let child: i32 = sandbox.wait_for_file("child", TIMEOUT).trim().parse().unwrap();
+    sandbox.wait_for_log(&format!("became new process ({child})"), TIMEOUT);
+    let daemon = sandbox.wait_for_process("sleep 1000", TIMEOUT);
+    assert_eq!(daemon.ns_pid, child);
+    // The shell that forked is gone; the daemon is init's child and not traced any more.
+    assert_eq!(daemon.ns_ppid, 1, "{daemon:?}");
+    assert_eq!(tracer_of(daemon.pid), 0);
+
+    // Killing the tracked pid is the job's main process dying: it respawns.
+    sandbox.kill_ns(child, libc::SIGKILL);
+    sandbox.wait_for_log(
+        &format!("forker main process ({child}) killed by KILL signal"),
+        TIMEOUT,
+    );
+    sandbox.wait_for_log("forker main process ended, respawning", TIMEOUT);
+    let again = sandbox.wait_for("a respawned daemon", TIMEOUT, || {
+        sandbox
+            .find("sleep 1000")
+            .into_iter()
+            .find(|p| p.ns_pid != child && p.state != 'Z')
+    });
+    sandbox.wait_for_log(&format!("became new process ({})", again.ns_pid), TIMEOUT);
+}
+
+#[test]
+fn expect_daemon_follows_two_forks() {
+    // The classic double fork: parent → intermediate (exits) → daemon.
+    let job = "start on startup\nexpect daemon\nrespawn\n\
+               exec sh -c '(sleep 1000 & echo $! > @OUT@/daemon) ; exit 0'\n";
+    let sandbox = Sandbox::start(&[("doubler", job), ("w", &started_watcher("doubler"))], &[]);
+    sandbox.wait_for_file("started-doubler", TIMEOUT);
+    let pid: i32 = sandbox.wait_for_file("daemon", TIMEOUT).trim().parse().unwrap();
+    let line = sandbox.wait_for_log(&format!("became new process ({pid})"), TIMEOUT);
+    assert!(line.starts_with("doubler main process ("), "{line}");
+    assert_eq!(sandbox.log_count("doubler main process ("), 2, "{}", sandbox.log());
+    let daemon = sandbox.wait_for_process("sleep 1000", TIMEOUT);
+    assert_eq!(daemon.ns_pid, pid);
+    assert_eq!(daemon.ns_ppid, 1);
+    assert_eq!(tracer_of(daemon.pid), 0);
+
+    sandbox.kill_ns(pid, libc::SIGTERM);
+    sandbox.wait_for_log(
+        &format!("doubler main process ({pid}) killed by TERM signal"),
+        TIMEOUT,
+    );
+    sandbox.wait_for_log("doubler main process ended, respawning", TIMEOUT);
+    sandbox.wait_for("a respawned daemon", TIMEOUT, || {
+        sandbox
+            .find("sleep 1000")
+            .into_iter()
+            .find(|p| p.ns_pid != pid && p.state != 'Z')
+    });
+}
+
+#[test]
+fn expect_stop_waits_for_sigstop_then_continues_the_job() {
+    let job = "start on startup\nexpect stop\n\
+               script\n\
+               \x20 echo stopping > @OUT@/before\n\
+               \x20 kill -STOP $$\n\
+               \x20 echo continued > @OUT@/after\n\
+               \x20 exec sleep 1000\n\
+               end script\n";
+    let sandbox = Sandbox::start(&[("stopper", job), ("w", &started_watcher("stopper"))], &[]);
+    sandbox.wait_for_file("before", TIMEOUT);
+    sandbox.wait_for_file("after", TIMEOUT);
+    sandbox.wait_for_file("started-stopper", TIMEOUT);
+    let main = sandbox.wait_for_process("sleep 1000", TIMEOUT);
+    assert_ne!(main.state, 'T', "{main:?}");
+    assert_eq!(main.ns_ppid, 1);
+}
+
+#[test]
+fn expect_stop_job_is_not_started_before_the_stop() {
+    // The process takes its time before it stops itself: `started` must wait for it.
+    let job = "start on startup\nexpect stop\n\
+               script\n\
+               \x20 sleep 0.5\n\
+               \x20 echo stopping > @OUT@/stopping\n\
+               \x20 kill -STOP $$\n\
+               \x20 exec sleep 1000\n\
+               end script\n";
+    let sandbox = Sandbox::start(&[("slow", job), ("w", &started_watcher("slow"))], &[]);
+    let started = sandbox.wait_for_file("started-slow", TIMEOUT);
+    assert_eq!(started.trim(), "up");
+    let stopping = std::fs::metadata(sandbox.out_path("stopping")).expect("stopping");
+    let up = std::fs::metadata(sandbox.out_path("started-slow")).unwrap();
+    assert!(
+        stopping.modified().unwrap() <= up.modified().unwrap(),
+        "started before the process stopped itself"
+    );
+}
+
+/// `TracerPid` of a host pid.
+fn tracer_of(pid: i32) -> i32 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("TracerPid:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(-1)
+}
+
+#[test]
+fn missing_binary_fails_the_job_without_exit_status() {
+    let missing = "start on startup\nexec /nonexistent/kindling-binary --flag\n";
+    let sandbox = Sandbox::start(&[("missing", missing), ("failed", FAILED_WATCHER)], &[]);
+    sandbox.wait_for_log(
+        "Failed to spawn missing main process: unable to execute: No such file or directory",
+        TIMEOUT,
+    );
+    let env = parse_env(&sandbox.wait_for_file("failed-missing", TIMEOUT));
+    assert_eq!(env_get(&env, "JOB"), Some("missing"), "{env:?}");
+    assert_eq!(env_get(&env, "INSTANCE"), Some(""), "{env:?}");
+    assert_eq!(env_get(&env, "RESULT"), Some("failed"), "{env:?}");
+    assert_eq!(env_get(&env, "PROCESS"), Some("main"), "{env:?}");
+    assert_eq!(env_get(&env, "EXIT_STATUS"), None, "{env:?}");
+    assert_eq!(env_get(&env, "EXIT_SIGNAL"), None, "{env:?}");
+    assert_eq!(env_get(&env, "UPSTART_EVENTS"), Some("stopped"), "{env:?}");
+    assert!(sandbox.zombies().is_empty());
+}
+
+#[test]
+fn exit_status_and_signal_of_failed_processes() {
+    let status = "start on startup\ntask\nexec sh -c 'exit 3'\n";
+    let signal = "start on startup\ntask\nexec sh -c 'kill -USR1 $$'\n";
+    let prestart = "start on startup\npre-start exec /nonexistent/pre\nexec sleep 1000\n";
+    let poststop = "start on startup\ntask\nexec true\npost-stop exec sh -c 'exit 4'\n";
+    let sandbox = Sandbox::start(
+        &[
+            ("status", status),
+            ("signal", signal),
+            ("prestart", prestart),
+            ("poststop", poststop),
+            ("failed", FAILED_WATCHER),
+        ],
+        &[],
+    );
+    let env = parse_env(&sandbox.wait_for_file("failed-status", TIMEOUT));
+    assert_eq!(env_get(&env, "PROCESS"), Some("main"), "{env:?}");
+    assert_eq!(env_get(&env, "EXIT_STATUS"), Some("3"), "{env:?}");
+    sandbox.wait_for_log("status main process (", TIMEOUT);
+    assert!(sandbox.log().contains(") terminated with status 3"));
+
+    let env = parse_env(&sandbox.wait_for_file("failed-signal", TIMEOUT));
+    assert_eq!(env_get(&env, "PROCESS"), Some("main"), "{env:?}");
+    assert_eq!(env_get(&env, "EXIT_SIGNAL"), Some("USR1"), "{env:?}");
+    assert_eq!(env_get(&env, "EXIT_STATUS"), None, "{env:?}");
+    sandbox.wait_for_log("killed by USR1 signal", TIMEOUT);
+
+    let env = parse_env(&sandbox.wait_for_file("failed-prestart", TIMEOUT));
+    assert_eq!(env_get(&env, "PROCESS"), Some("pre-start"), "{env:?}");
+    assert_eq!(env_get(&env, "EXIT_STATUS"), None, "{env:?}");
+    sandbox.wait_for_log(
+        "Failed to spawn prestart pre-start process: unable to execute: No such file or directory",
+        TIMEOUT,
+    );
+    // The main process never ran.
+    assert!(sandbox.find("sleep 1000").is_empty());
+
+    let env = parse_env(&sandbox.wait_for_file("failed-poststop", TIMEOUT));
+    assert_eq!(env_get(&env, "PROCESS"), Some("post-stop"), "{env:?}");
+    assert_eq!(env_get(&env, "EXIT_STATUS"), Some("4"), "{env:?}");
+}
+
+#[test]
+fn unknown_setuid_user_fails_the_spawn() {
+    let job = "start on startup\nsetuid kindling-no-such-user\nexec sleep 1000\n";
+    let sandbox = Sandbox::start(&[("baduser", job), ("failed", FAILED_WATCHER)], &[]);
+    sandbox.wait_for_log(
+        "Failed to spawn baduser main process: unable to find setuid user",
+        TIMEOUT,
+    );
+    let env = parse_env(&sandbox.wait_for_file("failed-baduser", TIMEOUT));
+    assert_eq!(env_get(&env, "RESULT"), Some("failed"), "{env:?}");
+    assert_eq!(env_get(&env, "PROCESS"), Some("main"), "{env:?}");
+    assert_eq!(env_get(&env, "EXIT_STATUS"), None, "{env:?}");
+    assert!(sandbox.find("sleep 1000").is_empty());
+}
+
+#[test]
+fn broken_job_file_next_to_good_ones() {
+    let good = "start on startup\ntask\nexec sh -c 'echo ran > @OUT@/good'\n";
+    let bad = "start on startup\nexec sh -c 'echo ran > @OUT@/bad'\nfrobnicate yes\n";
+    let unterminated = "start on startup\nscript\n  echo ran > @OUT@/unterminated\n";
+    let sandbox = Sandbox::start(
+        &[
+            ("good", good),
+            ("bad", bad),
+            ("unterminated", unterminated),
+            ("sub/also-good", good),
+        ],
+        &[],
+    );
+    sandbox.wait_for_file("good", TIMEOUT);
+    let conf = sandbox.conf.display().to_string();
+    let line = sandbox.wait_for_log(&format!("{conf}/bad.conf:3: Unknown stanza"), TIMEOUT);
+    assert_eq!(line, format!("{conf}/bad.conf:3: Unknown stanza"));
+    sandbox.wait_for_log(&format!("{conf}/unterminated.conf:"), TIMEOUT);
+    assert!(sandbox.stays(Duration::from_millis(300), || {
+        sandbox.read_out("bad").is_some() || sandbox.read_out("unterminated").is_some()
+    }));
+    assert!(sandbox.log().contains("sub/also-good main process"));
+}
+
+#[test]
+fn console_output_goes_to_the_console() {
+    let job = "start on startup\ntask\nconsole output\nexec echo on-the-console\n";
+    let none = "start on startup\ntask\nconsole none\nexec echo into-the-void\n";
+    let sandbox = Sandbox::start(&[("out", job), ("none", none)], &[]);
+    sandbox.wait_for("console text", TIMEOUT, || {
+        sandbox
+            .console_text()
+            .contains("on-the-console")
+            .then_some(())
+    });
+    sandbox.wait_for_log("none main process", TIMEOUT);
+    assert!(!sandbox.console_text().contains("into-the-void"));
+    assert!(!sandbox.logdir.join("none.log").exists());
+}
