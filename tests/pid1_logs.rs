@@ -1,0 +1,108 @@
+//! `console log` from outside: job output in `LOGDIR/JOB[-INSTANCE].log`.
+
+mod pid1;
+
+use pid1::{Sandbox, TIMEOUT};
+use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
+
+fn wait_for_log_file(sandbox: &Sandbox, name: &str, needle: &str) -> String {
+    let path = sandbox.logdir.join(name);
+    sandbox.wait_for(&format!("{needle:?} in {}", path.display()), TIMEOUT, || {
+        std::fs::read_to_string(&path)
+            .ok()
+            .filter(|t| t.contains(needle))
+    })
+}
+
+#[test]
+fn output_lands_in_the_job_log_with_lf_endings_and_mode_0640() {
+    let job = "start on startup\ntask\n\
+               script\n\
+               \x20 echo line one\n\
+               \x20 echo line two >&2\n\
+               \x20 printf 'tab\\there\\n'\n\
+               \x20 printf 'last line'\n\
+               end script\n";
+    let sandbox = Sandbox::start(&[("chatty", job)], &[]);
+    let text = wait_for_log_file(&sandbox, "chatty.log", "last line");
+    assert_eq!(text, "line one\nline two\ntab\there\nlast line", "{text:?}");
+    assert!(!text.contains('\r'));
+    let mode = std::fs::metadata(sandbox.logdir.join("chatty.log"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o7777, 0o640, "{mode:o}");
+}
+
+#[test]
+fn log_is_appended_across_runs_and_respawns() {
+    let job = "start on startup\nrespawn\nrespawn limit 2 10\n\
+               script\n  echo run $$\n  exit 1\nend script\n";
+    let sandbox = Sandbox::start(&[("again", job)], &[]);
+    sandbox.wait_for_log("again respawning too fast, stopped", TIMEOUT);
+    let path = sandbox.logdir.join("again.log");
+    let text = sandbox.wait_for("three runs in again.log", TIMEOUT, || {
+        std::fs::read_to_string(&path)
+            .ok()
+            .filter(|t| t.lines().count() >= 3)
+    });
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text:?}");
+    assert!(lines.iter().all(|l| l.starts_with("run ")), "{text:?}");
+}
+
+#[test]
+fn instance_and_directory_names_make_the_file_name() {
+    // Two jobs in a sub-directory; `tagged` runs one instance per job that stops.
+    let producer = "start on startup\ntask\nexec true\n";
+    let tagged = "instance $JOB\nstart on stopped JOB=producers/*\ntask\n\
+                  exec echo \"instance $UPSTART_INSTANCE of $UPSTART_JOB\"\n";
+    let service = "start on startup\nexec echo from a sub-directory\n";
+    let sandbox = Sandbox::start(
+        &[
+            ("producers/one", producer),
+            ("producers/two", producer),
+            ("tagged", tagged),
+            ("sub/service", service),
+        ],
+        &[],
+    );
+    let one = wait_for_log_file(&sandbox, "tagged-producers_one.log", "\n");
+    assert_eq!(one, "instance producers/one of tagged\n");
+    let two = wait_for_log_file(&sandbox, "tagged-producers_two.log", "\n");
+    assert_eq!(two, "instance producers/two of tagged\n");
+    let sub = wait_for_log_file(&sandbox, "sub_service.log", "\n");
+    assert_eq!(sub, "from a sub-directory\n");
+    // Jobs that print nothing leave no file behind.
+    assert!(sandbox.stays(Duration::from_millis(200), || {
+        sandbox.logdir.join("producers_one.log").exists()
+    }));
+}
+
+#[test]
+fn no_log_option_and_console_none_discard_output() {
+    let job = "start on startup\ntask\nexec echo discarded\n";
+    let sandbox = Sandbox::start(&[("quiet", job)], &["--no-log"]);
+    sandbox.wait_for_log("quiet main process", TIMEOUT);
+    assert!(sandbox.stays(Duration::from_millis(200), || {
+        sandbox.logdir.join("quiet.log").exists()
+    }));
+    drop(sandbox);
+
+    let sandbox = Sandbox::start(&[("quiet", job)], &["--default-console", "none"]);
+    sandbox.wait_for_log("quiet main process", TIMEOUT);
+    assert!(!sandbox.logdir.join("quiet.log").exists());
+    assert!(!sandbox.console_text().contains("discarded"));
+}
+
+#[test]
+fn a_large_burst_of_output_is_logged_whole() {
+    // 20,000 numbered lines, faster than any pty buffer.
+    let job = "start on startup\ntask\nexec seq 1 20000\n";
+    let sandbox = Sandbox::start(&[("burst", job)], &[]);
+    let text = wait_for_log_file(&sandbox, "burst.log", "\n20000\n");
+    let expected: String = (1..=20000).map(|n| format!("{n}\n")).collect();
+    assert_eq!(text.len(), expected.len());
+    assert!(text == expected, "the log differs from seq's output");
+}

@@ -1,0 +1,177 @@
+//! Signals to PID 1 become events; signals without a meaning do not hurt it; `reboot(2)`
+//! inside the namespace ends it the way the kernel reports to the parent.
+
+mod pid1;
+
+use pid1::{Ending, Sandbox, TIMEOUT};
+use std::path::Path;
+use std::time::Duration;
+
+/// A task that writes its `UPSTART_EVENTS` to `@OUT@/NAME`, appending one line per run.
+fn on_event(event: &str, name: &str) -> String {
+    format!("start on {event}\ntask\nexec sh -c 'echo \"$UPSTART_EVENTS\" >> @OUT@/{name}'\n")
+}
+
+#[test]
+fn signals_become_events() {
+    let sandbox = Sandbox::start(
+        &[
+            ("cad", &on_event("control-alt-delete", "cad")),
+            ("kbd", &on_event("keyboard-request", "kbd")),
+            ("pwr", &on_event("power-status-changed", "pwr")),
+        ],
+        &[],
+    );
+    sandbox.signal(libc::SIGINT);
+    assert_eq!(sandbox.wait_for_file("cad", TIMEOUT), "control-alt-delete\n");
+    sandbox.signal(libc::SIGWINCH);
+    assert_eq!(sandbox.wait_for_file("kbd", TIMEOUT), "keyboard-request\n");
+    sandbox.signal(libc::SIGPWR);
+    assert_eq!(sandbox.wait_for_file("pwr", TIMEOUT), "power-status-changed\n");
+    for event in ["control-alt-delete", "keyboard-request", "power-status-changed"] {
+        assert_eq!(sandbox.log_count(&format!("Handling {event} event")), 1);
+    }
+    // Each signal is one event each time.
+    sandbox.signal(libc::SIGINT);
+    sandbox.wait_for_lines("cad", 2, TIMEOUT);
+    assert_eq!(sandbox.read_out("kbd").unwrap().lines().count(), 1);
+    assert_eq!(sandbox.read_out("pwr").unwrap().lines().count(), 1);
+}
+
+#[test]
+fn sigterm_does_not_kill_init() {
+    let sandbox = Sandbox::start(
+        &[
+            ("kbd", &on_event("keyboard-request", "kbd")),
+            ("service", "start on startup\nexec sleep 1000\n"),
+        ],
+        &[],
+    );
+    let service = sandbox.wait_for_process("sleep 1000", TIMEOUT);
+    sandbox.signal(libc::SIGTERM);
+    sandbox.wait_for_log("SIGTERM", TIMEOUT);
+    sandbox.signal(libc::SIGTERM);
+    sandbox.wait_for_log_count("SIGTERM", 2, TIMEOUT);
+    // Still init, still working, its service untouched.
+    sandbox.signal(libc::SIGWINCH);
+    sandbox.wait_for_file("kbd", TIMEOUT);
+    assert_eq!(sandbox.init_proc().unwrap().ns_pid, 1);
+    assert_eq!(
+        sandbox.wait_for_process("sleep 1000", TIMEOUT).ns_pid,
+        service.ns_pid
+    );
+    assert_eq!(sandbox.stop(), Ending::Killed);
+}
+
+#[test]
+fn other_signals_do_not_hurt_init() {
+    let sandbox = Sandbox::start(&[("kbd", &on_event("keyboard-request", "kbd"))], &[]);
+    for sig in [
+        libc::SIGUSR1,
+        libc::SIGUSR2,
+        libc::SIGQUIT,
+        libc::SIGALRM,
+        libc::SIGPIPE,
+        libc::SIGCHLD,
+        libc::SIGTSTP,
+        libc::SIGTTIN,
+        libc::SIGTTOU,
+        libc::SIGCONT,
+        libc::SIGVTALRM,
+        libc::SIGPROF,
+        libc::SIGURG,
+        libc::SIGXCPU,
+    ] {
+        sandbox.signal(sig);
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    sandbox.signal(libc::SIGWINCH);
+    sandbox.wait_for_file("kbd", TIMEOUT);
+    let init = sandbox.init_proc().unwrap();
+    assert!(matches!(init.state, 'S' | 'R'), "{init:?}");
+}
+
+/// The host's PID namespace: a job refuses to call reboot(2) in it.
+fn host_pid_namespace() -> String {
+    std::fs::read_link("/proc/self/ns/pid")
+        .expect("own pid namespace")
+        .display()
+        .to_string()
+}
+
+/// A job that calls `reboot(CMD)` — but only inside a PID namespace that is not the host's,
+/// checked twice: by the shell and by the program itself.
+fn reboot_job(cmd: u32, perl: bool) -> String {
+    let host = host_pid_namespace();
+    let program = if !perl && Path::new("/usr/bin/python3").exists() {
+        format!(
+            "/usr/bin/python3 -c 'import ctypes, os, sys\n\
+             if os.readlink(\"/proc/self/ns/pid\") == \"{host}\": sys.exit(99)\n\
+             ctypes.CDLL(None, use_errno=True).reboot({cmd:#x})\n\
+             sys.exit(ctypes.get_errno())'"
+        )
+    } else {
+        // perl-base is Essential in Debian; 169 is reboot(2) on x86_64.
+        assert!(cfg!(target_arch = "x86_64"), "no python3 and not x86_64");
+        format!(
+            "perl -e 'exit 99 if readlink(\"/proc/self/ns/pid\") eq \"{host}\"; \
+             syscall(169, 0xfee1dead, 672274793, {cmd:#x}); exit $!+0'"
+        )
+    };
+    format!(
+        "start on startup\ntask\n\
+         script\n\
+         \x20 while [ ! -e @OUT@/go ]; do sleep 0.01; done\n\
+         \x20 [ \"$(readlink /proc/self/ns/pid)\" != \"{host}\" ] || exit 99\n\
+         \x20 [ \"$(cat /proc/1/comm)\" = init ] || exit 98\n\
+         \x20 {program}\n\
+         end script\n"
+    )
+}
+
+fn reboot_ends_namespace_with(cmd: u32, perl: bool) -> Ending {
+    let sandbox_jobs = [
+        ("reboot", reboot_job(cmd, perl)),
+        ("service", "start on startup\nexec sleep 1000\n".to_string()),
+    ];
+    let jobs: Vec<(&str, &str)> = sandbox_jobs
+        .iter()
+        .map(|(n, t)| (*n, t.as_str()))
+        .collect();
+    let mut sandbox = Sandbox::start(&jobs, &[]);
+    sandbox.wait_for_process("sleep 1000", TIMEOUT);
+    std::fs::write(sandbox.out_path("go"), "").unwrap();
+    let ending = sandbox.wait_end(TIMEOUT);
+    assert!(ending.is_some(), "init still runs:\n{}", sandbox.log());
+    // The namespace is gone with everything in it.
+    assert!(std::fs::metadata(format!("/proc/{}", sandbox.init_pid())).is_err());
+    ending.unwrap()
+}
+
+#[test]
+fn reboot_restart_in_the_namespace_is_sighup_for_the_parent() {
+    // RB_AUTOBOOT
+    assert_eq!(
+        reboot_ends_namespace_with(0x0123_4567, false),
+        Ending::Signaled(libc::SIGHUP)
+    );
+}
+
+#[test]
+fn reboot_power_off_in_the_namespace_is_sigint_for_the_parent() {
+    // RB_POWER_OFF
+    assert_eq!(
+        reboot_ends_namespace_with(0x4321_FEDC, false),
+        Ending::Signaled(libc::SIGINT)
+    );
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn reboot_halt_in_the_namespace_is_sigint_for_the_parent() {
+    // RB_HALT_SYSTEM, called through perl (the fallback when python3 is missing)
+    assert_eq!(
+        reboot_ends_namespace_with(0xCDEF_0123, true),
+        Ending::Signaled(libc::SIGINT)
+    );
+}
