@@ -105,7 +105,12 @@ fn start_on_started_and_stopped_chains() {
     );
     // Each task ran once and a is still running.
     assert!(sandbox.stays(Duration::from_millis(300), || {
-        sandbox.read_out("chain").unwrap_or_default().lines().count() != 4
+        sandbox
+            .read_out("chain")
+            .unwrap_or_default()
+            .lines()
+            .count()
+            != 4
     }));
     assert_eq!(sandbox.find("sleep 1000").len(), 1);
 }
@@ -124,14 +129,25 @@ fn job_environment_is_upstarts() {
     let plain = parse_env(&sandbox.wait_for_file("plain", TIMEOUT));
     assert_eq!(env_get(&plain, "UPSTART_JOB"), Some("plain"), "{plain:?}");
     assert_eq!(env_get(&plain, "UPSTART_INSTANCE"), Some(""), "{plain:?}");
-    assert_eq!(env_get(&plain, "UPSTART_EVENTS"), Some("startup"), "{plain:?}");
+    assert_eq!(
+        env_get(&plain, "UPSTART_EVENTS"),
+        Some("startup"),
+        "{plain:?}"
+    );
     assert_eq!(
         env_get(&plain, "PATH"),
         Some("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
         "{plain:?}"
     );
     assert_eq!(env_get(&plain, "TERM"), Some("linux"), "{plain:?}");
-    for absent in ["HOME", "USER", "LOGNAME", "SHELL", "LANG", "KINDLING_INIT_ONLY"] {
+    for absent in [
+        "HOME",
+        "USER",
+        "LOGNAME",
+        "SHELL",
+        "LANG",
+        "KINDLING_INIT_ONLY",
+    ] {
         assert_eq!(env_get(&plain, absent), None, "{absent} in {plain:?}");
     }
     // Nothing else but what the shell adds itself.
@@ -154,7 +170,11 @@ fn job_environment_is_upstarts() {
     }
 
     let stanzas = parse_env(&sandbox.wait_for_file("stanzas", TIMEOUT));
-    assert_eq!(env_get(&stanzas, "GREETING"), Some("hello world"), "{stanzas:?}");
+    assert_eq!(
+        env_get(&stanzas, "GREETING"),
+        Some("hello world"),
+        "{stanzas:?}"
+    );
     assert_eq!(
         env_get(&stanzas, "KINDLING_INIT_ONLY"),
         Some("from-init"),
@@ -264,4 +284,111 @@ fn startup_event_options() {
         sandbox.read_out("startup").is_some() || sandbox.read_out("boot").is_some()
     }));
     assert!(!sandbox.log().contains("Handling startup event"));
+}
+
+#[test]
+fn stop_kills_the_whole_process_group() {
+    // The main process's children share its process group: the kill signal reaches them.
+    let job = "start on startup\nstop on keyboard-request\n\
+               script\n\
+               \x20 sleep 1001 &\n\
+               \x20 sleep 1002 &\n\
+               \x20 wait\n\
+               end script\n";
+    let sandbox = Sandbox::start(&[("family", job)], &[]);
+    let a = sandbox.wait_for_process("sleep 1001", TIMEOUT);
+    let b = sandbox.wait_for_process("sleep 1002", TIMEOUT);
+    assert_eq!(a.pgid, b.pgid);
+    sandbox.signal(libc::SIGWINCH);
+    sandbox.wait_for("the whole family to be gone", TIMEOUT, || {
+        sandbox.processes().is_empty().then_some(())
+    });
+    assert_eq!(sandbox.log_count("Sending KILL signal"), 0);
+}
+
+#[test]
+fn and_conditions_wait_for_every_event() {
+    let job = "start on control-alt-delete and keyboard-request\ntask\n\
+               exec sh -c 'echo \"$UPSTART_EVENTS\" >> @OUT@/both'\n";
+    let sandbox = Sandbox::start(&[("both", job)], &[]);
+    sandbox.signal(libc::SIGINT);
+    sandbox.wait_for_log("Handling control-alt-delete event", TIMEOUT);
+    assert!(sandbox.stays(Duration::from_millis(200), || {
+        sandbox.read_out("both").is_some()
+    }));
+    sandbox.signal(libc::SIGWINCH);
+    assert_eq!(
+        sandbox.wait_for_file("both", TIMEOUT),
+        "control-alt-delete keyboard-request\n"
+    );
+    // The condition reset: one event alone does not start it again.
+    sandbox.signal(libc::SIGWINCH);
+    sandbox.wait_for_log_count("Handling keyboard-request event", 2, TIMEOUT);
+    assert!(sandbox.stays(Duration::from_millis(200), || {
+        sandbox.read_out("both").unwrap_or_default().lines().count() > 1
+    }));
+}
+
+#[test]
+fn stop_on_values_expand_the_jobs_env() {
+    // decisions.md: `$VAR` in a `stop on` value is expanded from the job's `env` stanzas.
+    let watcher = "start on startup\nenv PEER=peer\nstop on stopped JOB=$PEER\n\
+                   exec sleep 1000\n";
+    let peer = "start on keyboard-request\ntask\nexec true\n";
+    let other = "start on power-status-changed\ntask\nexec true\n";
+    let sandbox = Sandbox::start(
+        &[("watcher", watcher), ("peer", peer), ("other", other)],
+        &[],
+    );
+    let main = sandbox.wait_for_process("sleep 1000", TIMEOUT);
+    sandbox.signal(libc::SIGPWR);
+    sandbox.wait_for_log("other main process", TIMEOUT);
+    assert!(sandbox.stays(Duration::from_millis(200), || {
+        sandbox.find("sleep 1000").is_empty()
+    }));
+    sandbox.signal(libc::SIGWINCH);
+    sandbox.wait_for_log(
+        &format!(
+            "Sending TERM signal to watcher main process ({})",
+            main.ns_pid
+        ),
+        TIMEOUT,
+    );
+}
+
+#[test]
+fn instances_run_side_by_side_and_each_is_stopped() {
+    // One instance per `starter/*` task that stops (no control socket to pass variables
+    // yet: the instances differ by the job that started them).
+    let service = "instance $JOB\nstart on stopped JOB=starter/*\n\
+                   stop on keyboard-request\n\
+                   exec sleep 1000\n";
+    let starter = "start on startup\ntask\nexec true\n";
+    let sandbox = Sandbox::start(
+        &[
+            ("svc", service),
+            ("starter/a", starter),
+            ("starter/b", starter),
+            ("starter/c", starter),
+        ],
+        &[],
+    );
+    sandbox.wait_for("three instances", TIMEOUT, || {
+        (sandbox.find("sleep 1000").len() == 3).then_some(())
+    });
+    // Each is its own session.
+    let sessions: std::collections::HashSet<i32> =
+        sandbox.find("sleep 1000").iter().map(|p| p.sid).collect();
+    assert_eq!(sessions.len(), 3);
+    sandbox.signal(libc::SIGWINCH);
+    for name in ["starter/a", "starter/b", "starter/c"] {
+        sandbox.wait_for_log(
+            &format!("Sending TERM signal to svc ({name}) main process"),
+            TIMEOUT,
+        );
+    }
+    sandbox.wait_for("every instance to stop", TIMEOUT, || {
+        sandbox.processes().is_empty().then_some(())
+    });
+    assert_eq!(sandbox.log_count("Sending TERM signal to svc ("), 3);
 }

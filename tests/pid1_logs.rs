@@ -8,11 +8,15 @@ use std::time::Duration;
 
 fn wait_for_log_file(sandbox: &Sandbox, name: &str, needle: &str) -> String {
     let path = sandbox.logdir.join(name);
-    sandbox.wait_for(&format!("{needle:?} in {}", path.display()), TIMEOUT, || {
-        std::fs::read_to_string(&path)
-            .ok()
-            .filter(|t| t.contains(needle))
-    })
+    sandbox.wait_for(
+        &format!("{needle:?} in {}", path.display()),
+        TIMEOUT,
+        || {
+            std::fs::read_to_string(&path)
+                .ok()
+                .filter(|t| t.contains(needle))
+        },
+    )
 }
 
 #[test]

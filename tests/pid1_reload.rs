@@ -133,7 +133,10 @@ fn a_new_sub_directory_is_watched() {
 #[test]
 fn override_with_manual_disables_start_on() {
     let sandbox = Sandbox::start(
-        &[("marker", &on_key("marker")), ("switchable", &on_key("switchable"))],
+        &[
+            ("marker", &on_key("marker")),
+            ("switchable", &on_key("switchable")),
+        ],
         &[],
     );
     let lines = key_round(&sandbox, 1);
@@ -142,12 +145,20 @@ fn override_with_manual_disables_start_on() {
     sandbox.write_conf_file("switchable.override", "manual\n");
     settle();
     let lines = key_round(&sandbox, 2);
-    assert_eq!(count(&lines, "switchable"), 1, "manual override ignored: {lines:?}");
+    assert_eq!(
+        count(&lines, "switchable"),
+        1,
+        "manual override ignored: {lines:?}"
+    );
 
     sandbox.remove_conf_file("switchable.override");
     settle();
     let lines = key_round(&sandbox, 3);
-    assert_eq!(count(&lines, "switchable"), 2, "override removal ignored: {lines:?}");
+    assert_eq!(
+        count(&lines, "switchable"),
+        2,
+        "override removal ignored: {lines:?}"
+    );
 
     // An override may also change what runs.
     sandbox.write_conf_file(
@@ -171,11 +182,17 @@ fn a_running_service_survives_reloads_and_its_file_being_deleted() {
     settle();
     sandbox.remove_job("service");
     settle();
-    assert_eq!(sandbox.wait_for_process("sleep", TIMEOUT).ns_pid, main.ns_pid);
+    assert_eq!(
+        sandbox.wait_for_process("sleep", TIMEOUT).ns_pid,
+        main.ns_pid
+    );
     // It still stops as it was defined when it started.
     sandbox.signal(libc::SIGPWR);
     sandbox.wait_for_log(
-        &format!("Sending TERM signal to service main process ({})", main.ns_pid),
+        &format!(
+            "Sending TERM signal to service main process ({})",
+            main.ns_pid
+        ),
         TIMEOUT,
     );
     sandbox.wait_for("the service to end", TIMEOUT, || {
@@ -214,7 +231,10 @@ fn sighup_reloads_a_directory_inotify_cannot_see() {
 #[test]
 fn a_file_that_becomes_broken_is_reported() {
     let sandbox = Sandbox::start(
-        &[("marker", &on_key("marker")), ("fragile", &on_key("fragile"))],
+        &[
+            ("marker", &on_key("marker")),
+            ("fragile", &on_key("fragile")),
+        ],
         &[],
     );
     sandbox.write_job("fragile", "start on keyboard-request\nnonsense here\n");

@@ -27,7 +27,10 @@ fn killed_main_process_is_respawned_with_a_new_pid() {
 
     sandbox.kill_ns(first.ns_pid, libc::SIGKILL);
     sandbox.wait_for_log(
-        &format!("sleeper main process ({}) killed by KILL signal", first.ns_pid),
+        &format!(
+            "sleeper main process ({}) killed by KILL signal",
+            first.ns_pid
+        ),
         TIMEOUT,
     );
     sandbox.wait_for_log("sleeper main process ended, respawning", TIMEOUT);
@@ -56,7 +59,10 @@ fn killed_main_process_is_respawned_with_a_new_pid() {
 fn respawn_limit_stops_a_job_that_dies_too_fast() {
     let job = "start on startup\nrespawn\nrespawn limit 3 10\n\
                script\n  echo $$ >> @OUT@/runs\n  exit 1\nend script\n";
-    let sandbox = Sandbox::start(&[("flappy", job), ("watch", &stopped_watcher("flappy"))], &[]);
+    let sandbox = Sandbox::start(
+        &[("flappy", job), ("watch", &stopped_watcher("flappy"))],
+        &[],
+    );
     sandbox.wait_for_log("flappy respawning too fast, stopped", TIMEOUT);
     // Initial run + 3 respawns, each a new process.
     let runs = sandbox.wait_for_lines("runs", 4, TIMEOUT);
@@ -65,7 +71,10 @@ fn respawn_limit_stops_a_job_that_dies_too_fast() {
     pids.sort_unstable();
     pids.dedup();
     assert_eq!(pids.len(), 4, "pids repeat: {runs}");
-    assert_eq!(sandbox.log_count("flappy main process ended, respawning"), 3);
+    assert_eq!(
+        sandbox.log_count("flappy main process ended, respawning"),
+        3
+    );
     assert_eq!(
         sandbox.log_count(") terminated with status 1"),
         4,
@@ -112,14 +121,22 @@ fn normal_exit_ends_respawning() {
     let stopped = parse_env(&sandbox.wait_for_file("stopped-normal", TIMEOUT));
     assert_eq!(env_get(&stopped, "RESULT"), Some("ok"), "{stopped:?}");
     assert_eq!(sandbox.read_out("runs").unwrap().lines().count(), 1);
-    assert_eq!(sandbox.log_count("normal main process ended, respawning"), 0);
+    assert_eq!(
+        sandbox.log_count("normal main process ended, respawning"),
+        0
+    );
 
     let main = sandbox.wait_for_process("sleep 1000", TIMEOUT);
     sandbox.kill_ns(main.ns_pid, libc::SIGTERM);
     let stopped = parse_env(&sandbox.wait_for_file("stopped-sig", TIMEOUT));
     assert_eq!(env_get(&stopped, "RESULT"), Some("ok"), "{stopped:?}");
     assert!(sandbox.stays(Duration::from_millis(300), || {
-        sandbox.read_out("sig-runs").unwrap_or_default().lines().count() > 1
+        sandbox
+            .read_out("sig-runs")
+            .unwrap_or_default()
+            .lines()
+            .count()
+            > 1
     }));
     assert_eq!(sandbox.log_count("sig main process ended, respawning"), 0);
 }
@@ -156,17 +173,26 @@ fn kill_timeout_escalates_from_term_to_kill() {
     sandbox.signal(libc::SIGINT);
     let term = log_time(
         &sandbox,
-        &format!("Sending TERM signal to stubborn main process ({})", main.ns_pid),
+        &format!(
+            "Sending TERM signal to stubborn main process ({})",
+            main.ns_pid
+        ),
         start,
     );
     sandbox.wait_for_file("traps", TIMEOUT);
     let kill = log_time(
         &sandbox,
-        &format!("Sending KILL signal to stubborn main process ({})", main.ns_pid),
+        &format!(
+            "Sending KILL signal to stubborn main process ({})",
+            main.ns_pid
+        ),
         start,
     );
     sandbox.wait_for_log(
-        &format!("stubborn main process ({}) killed by KILL signal", main.ns_pid),
+        &format!(
+            "stubborn main process ({}) killed by KILL signal",
+            main.ns_pid
+        ),
         TIMEOUT,
     );
     let gap = kill - term;
@@ -188,11 +214,17 @@ fn kill_signal_stanza_and_quick_stop() {
     // `kill signal INT`: the main process dies of it at once, no KILL follows.
     let job = "start on startup\nstop on keyboard-request\nkill signal INT\nkill timeout 1\n\
                exec sleep 1000\n";
-    let sandbox = Sandbox::start(&[("polite", job), ("watch", &stopped_watcher("polite"))], &[]);
+    let sandbox = Sandbox::start(
+        &[("polite", job), ("watch", &stopped_watcher("polite"))],
+        &[],
+    );
     let main = sandbox.wait_for_process("sleep 1000", TIMEOUT);
     sandbox.signal(libc::SIGWINCH);
     sandbox.wait_for_log(
-        &format!("Sending INT signal to polite main process ({})", main.ns_pid),
+        &format!(
+            "Sending INT signal to polite main process ({})",
+            main.ns_pid
+        ),
         TIMEOUT,
     );
     let stopped = parse_env(&sandbox.wait_for_file("stopped-polite", TIMEOUT));

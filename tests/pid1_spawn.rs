@@ -75,7 +75,11 @@ fn expect_fork_follows_the_forked_child() {
                exec sh -c 'sleep 1000 & echo $! > @OUT@/child; exit 0'\n";
     let sandbox = Sandbox::start(&[("forker", job), ("w", &started_watcher("forker"))], &[]);
     sandbox.wait_for_file("started-forker", TIMEOUT);
-    let child: i32 = sandbox.wait_for_file("child", TIMEOUT).trim().parse().unwrap();
+    let child: i32 = sandbox
+        .wait_for_file("child", TIMEOUT)
+        .trim()
+        .parse()
+        .unwrap();
     sandbox.wait_for_log(&format!("became new process ({child})"), TIMEOUT);
     let daemon = sandbox.wait_for_process("sleep 1000", TIMEOUT);
     assert_eq!(daemon.ns_pid, child);
@@ -106,10 +110,19 @@ fn expect_daemon_follows_two_forks() {
                exec sh -c '(sleep 1000 & echo $! > @OUT@/daemon) ; exit 0'\n";
     let sandbox = Sandbox::start(&[("doubler", job), ("w", &started_watcher("doubler"))], &[]);
     sandbox.wait_for_file("started-doubler", TIMEOUT);
-    let pid: i32 = sandbox.wait_for_file("daemon", TIMEOUT).trim().parse().unwrap();
+    let pid: i32 = sandbox
+        .wait_for_file("daemon", TIMEOUT)
+        .trim()
+        .parse()
+        .unwrap();
     let line = sandbox.wait_for_log(&format!("became new process ({pid})"), TIMEOUT);
     assert!(line.starts_with("doubler main process ("), "{line}");
-    assert_eq!(sandbox.log_count("doubler main process ("), 2, "{}", sandbox.log());
+    assert_eq!(
+        sandbox.log_count("doubler main process ("),
+        2,
+        "{}",
+        sandbox.log()
+    );
     let daemon = sandbox.wait_for_process("sleep 1000", TIMEOUT);
     assert_eq!(daemon.ns_pid, pid);
     assert_eq!(daemon.ns_ppid, 1);
@@ -294,4 +307,121 @@ fn console_output_goes_to_the_console() {
     sandbox.wait_for_log("none main process", TIMEOUT);
     assert!(!sandbox.console_text().contains("into-the-void"));
     assert!(!sandbox.logdir.join("none.log").exists());
+}
+
+#[test]
+fn stop_does_not_hang_when_expect_fork_guessed_wrong() {
+    // decisions.md: `expect fork` on a process that never forks waits in `spawned`, but
+    // `stop` kills the process and the job reaches `stop/waiting`.
+    let job = "start on startup\nstop on keyboard-request\nexpect fork\nkill timeout 1\n\
+               exec sleep 1000\n";
+    let stopped = "start on stopped wrong\ntask\nexec sh -c 'echo $RESULT > @OUT@/stopped'\n";
+    let sandbox = Sandbox::start(
+        &[
+            ("wrong", job),
+            ("w", &started_watcher("wrong")),
+            ("s", stopped),
+        ],
+        &[],
+    );
+    let main = sandbox.wait_for_process("sleep 1000", TIMEOUT);
+    // Never started: it did not fork.
+    assert!(sandbox.stays(Duration::from_millis(300), || {
+        sandbox.read_out("started-wrong").is_some()
+    }));
+    sandbox.signal(libc::SIGWINCH);
+    assert_eq!(sandbox.wait_for_file("stopped", TIMEOUT).trim(), "ok");
+    assert!(sandbox
+        .find("sleep 1000")
+        .iter()
+        .all(|p| p.ns_pid != main.ns_pid || p.state == 'Z'));
+    sandbox.wait_for("no processes", TIMEOUT, || {
+        sandbox.processes().is_empty().then_some(())
+    });
+}
+
+#[test]
+fn expect_daemon_with_one_fork_then_exec_acts_like_expect_fork() {
+    // One fork, and the child execs: upstream ends the trace at that exec.
+    let job = "start on startup\nexpect daemon\n\
+               exec sh -c 'sh -c \"exec sleep 1000\" & exit 0'\n";
+    let sandbox = Sandbox::start(&[("onefork", job), ("w", &started_watcher("onefork"))], &[]);
+    sandbox.wait_for_file("started-onefork", TIMEOUT);
+    let daemon = sandbox.wait_for_process("sleep 1000", TIMEOUT);
+    sandbox.wait_for_log(&format!("became new process ({})", daemon.ns_pid), TIMEOUT);
+    assert_eq!(tracer_of(daemon.pid), 0);
+}
+
+#[test]
+fn job_processes_get_clean_fds_and_signal_state() {
+    // init blocks and handles signals and holds many fds; none of that may reach a job.
+    let service = "start on startup\nconsole none\nexec sleep 1000\n";
+    let logged = "start on startup\nexec sleep 1001\n";
+    let sandbox = Sandbox::start(&[("service", service), ("logged", logged)], &[]);
+    for (needle, console_none) in [("sleep 1000", true), ("sleep 1001", false)] {
+        let main = sandbox.wait_for_process(needle, TIMEOUT);
+        let status = std::fs::read_to_string(format!("/proc/{}/status", main.pid)).unwrap();
+        for field in ["SigBlk:", "SigIgn:"] {
+            let line = status.lines().find(|l| l.starts_with(field)).unwrap();
+            assert!(
+                line.ends_with("0000000000000000"),
+                "{needle}: {line}\n{status}"
+            );
+        }
+        let mut fds: Vec<(i32, String)> = std::fs::read_dir(format!("/proc/{}/fd", main.pid))
+            .unwrap()
+            .flatten()
+            .map(|e| {
+                (
+                    e.file_name().to_string_lossy().parse().unwrap(),
+                    std::fs::read_link(e.path())
+                        .unwrap_or_default()
+                        .display()
+                        .to_string(),
+                )
+            })
+            .collect();
+        fds.sort();
+        let numbers: Vec<i32> = fds.iter().map(|(n, _)| *n).collect();
+        assert_eq!(numbers, [0, 1, 2], "{needle}: {fds:?}");
+        assert_eq!(fds[0].1, "/dev/null", "{needle}: {fds:?}");
+        if console_none {
+            assert!(fds.iter().all(|(_, t)| t == "/dev/null"), "{fds:?}");
+        } else {
+            assert!(fds[1].1.starts_with("/dev/pts/"), "{fds:?}");
+            assert_eq!(fds[1].1, fds[2].1, "{fds:?}");
+        }
+    }
+}
+
+#[test]
+fn init_does_not_leak_fds_or_children_over_many_runs() {
+    // 60 short logged tasks in a chain (the last one fails, which ends it); afterwards init
+    // holds the fds it held before.
+    let ticker = "start on stopped kick or stopped ticker RESULT=ok\ntask\n\
+                  script\n\
+                  \x20 n=$(cat @OUT@/n 2>/dev/null || echo 0)\n\
+                  \x20 echo $((n + 1)) > @OUT@/n\n\
+                  \x20 echo tick $n\n\
+                  \x20 [ $n -lt 59 ] || exit 1\n\
+                  end script\n";
+    let kick = "start on keyboard-request\ntask\nexec true\n";
+    let sandbox = Sandbox::start(&[("ticker", ticker), ("kick", kick)], &[]);
+    let fds = |s: &Sandbox| {
+        std::fs::read_dir(format!("/proc/{}/fd", s.init_pid()))
+            .unwrap()
+            .count()
+    };
+    let before = fds(&sandbox);
+    sandbox.signal(libc::SIGWINCH);
+    sandbox.wait_for_log(") terminated with status 1", Duration::from_secs(60));
+    assert_eq!(sandbox.read_out("n").unwrap().trim(), "60");
+    sandbox.wait_for("all tasks to end", TIMEOUT, || {
+        sandbox.processes().is_empty().then_some(())
+    });
+    sandbox.wait_for("init's fds back to where they were", TIMEOUT, || {
+        (fds(&sandbox) <= before).then_some(())
+    });
+    let log = std::fs::read_to_string(sandbox.logdir.join("ticker.log")).unwrap();
+    assert_eq!(log.lines().count(), 60, "{log}");
 }

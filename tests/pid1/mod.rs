@@ -159,7 +159,10 @@ pub fn children_of(pid: i32) -> Vec<i32> {
     };
     for task in tasks.flatten() {
         if let Ok(text) = fs::read_to_string(task.path().join("children")) {
-            out.extend(text.split_whitespace().filter_map(|p| p.parse::<i32>().ok()));
+            out.extend(
+                text.split_whitespace()
+                    .filter_map(|p| p.parse::<i32>().ok()),
+            );
         }
     }
     out
@@ -509,12 +512,21 @@ impl Sandbox {
     }
 
     /// Waits until `path` holds at least `lines` lines; returns its text.
-    pub fn wait_for_lines(&self, path: impl AsRef<Path>, lines: usize, timeout: Duration) -> String {
+    pub fn wait_for_lines(
+        &self,
+        path: impl AsRef<Path>,
+        lines: usize,
+        timeout: Duration,
+    ) -> String {
         let path = self.out_path(path);
         self.wait_for(
             &format!("{lines} lines in {}", path.display()),
             timeout,
-            || fs::read_to_string(&path).ok().filter(|t| t.lines().count() >= lines),
+            || {
+                fs::read_to_string(&path)
+                    .ok()
+                    .filter(|t| t.lines().count() >= lines)
+            },
         )
     }
 
@@ -630,7 +642,10 @@ impl Sandbox {
             .args(["-p", "-m", "--"])
             .args(cmd)
             .env_clear()
-            .env("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+            .env(
+                "PATH",
+                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            )
             .stdin(Stdio::null())
             .output()
             .expect("run nsenter")
@@ -772,7 +787,10 @@ fn inotify_watches(pid: i32) -> usize {
                 fd.file_name().to_string_lossy()
             ))
             .unwrap_or_default();
-            watches += info.lines().filter(|l| l.starts_with("inotify wd:")).count();
+            watches += info
+                .lines()
+                .filter(|l| l.starts_with("inotify wd:"))
+                .count();
         }
     }
     watches
@@ -787,7 +805,5 @@ pub fn parse_env(text: &str) -> Vec<(String, String)> {
 }
 
 pub fn env_get<'a>(env: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    env.iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
+    env.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
