@@ -92,7 +92,9 @@ fn hooks_and_events_run_in_order() {
 #[test]
 fn start_on_started_and_stopped_chains() {
     // a → (started a) b → (stopped b) c → (stopped c and started a) d
-    let a = "start on startup\nscript\n  echo a >> @OUT@/chain\n  exec sleep 1000\nend script\n";
+    // (a writes in pre-start: `started a` comes once its main process is spawned, which
+    // may be before that process has written anything.)
+    let a = "start on startup\npre-start exec sh -c 'echo a >> @OUT@/chain'\nexec sleep 1000\n";
     let b = "start on started a\ntask\nexec sh -c 'echo b >> @OUT@/chain'\n";
     let c = "start on stopped b\ntask\nscript\n  echo \"c $UPSTART_EVENTS\" >> @OUT@/chain\nend script\n";
     let d = "start on stopped c RESULT=ok\ntask\nscript\n  echo \"d $UPSTART_EVENTS\" >> @OUT@/chain\nend script\n";
@@ -391,4 +393,90 @@ fn instances_run_side_by_side_and_each_is_stopped() {
         sandbox.processes().is_empty().then_some(())
     });
     assert_eq!(sandbox.log_count("Sending TERM signal to svc ("), 3);
+}
+
+#[test]
+fn exported_variables_travel_with_the_jobs_events() {
+    let exporter = "start on startup\ntask\nenv FLAVOUR=mint\nenv HIDDEN=yes\nexport FLAVOUR\n\
+                    exec true\n";
+    let watcher = "start on stopped exporter FLAVOUR=mi*\ntask\n\
+                   script\n  env > @OUT@/env.tmp\n  mv @OUT@/env.tmp @OUT@/env\nend script\n";
+    let sandbox = Sandbox::start(&[("exporter", exporter), ("watcher", watcher)], &[]);
+    let env = parse_env(&sandbox.wait_for_file("env", TIMEOUT));
+    assert_eq!(env_get(&env, "FLAVOUR"), Some("mint"), "{env:?}");
+    assert_eq!(env_get(&env, "HIDDEN"), None, "{env:?}");
+    assert_eq!(env_get(&env, "JOB"), Some("exporter"), "{env:?}");
+    assert_eq!(env_get(&env, "RESULT"), Some("ok"), "{env:?}");
+}
+
+#[test]
+fn a_deleted_job_keeps_running_until_stopped_then_is_gone() {
+    let job = "start on startup or power-status-changed\nstop on keyboard-request\n\
+               exec sleep 1000\n";
+    let sandbox = Sandbox::start(&[("doomed", job)], &[]);
+    let main = sandbox.wait_for_process("sleep 1000", TIMEOUT);
+    sandbox.remove_job("doomed");
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(
+        sandbox.wait_for_process("sleep 1000", TIMEOUT).ns_pid,
+        main.ns_pid
+    );
+    sandbox.signal(libc::SIGWINCH);
+    sandbox.wait_for("the job to stop", TIMEOUT, || {
+        sandbox.processes().is_empty().then_some(())
+    });
+    sandbox.signal(libc::SIGPWR);
+    sandbox.wait_for_log("Handling power-status-changed event", TIMEOUT);
+    assert!(sandbox.stays(Duration::from_millis(300), || {
+        !sandbox.find("sleep 1000").is_empty()
+    }));
+}
+
+#[test]
+fn an_edited_running_job_uses_the_new_file_on_its_next_start() {
+    let v1 = "start on startup or power-status-changed\nstop on keyboard-request\n\
+              exec sleep 1001\n";
+    let v2 = "start on startup or power-status-changed\nstop on keyboard-request\n\
+              exec sleep 1002\n";
+    let sandbox = Sandbox::start(&[("evolving", v1)], &[]);
+    sandbox.wait_for_process("sleep 1001", TIMEOUT);
+    sandbox.write_job("evolving", v2);
+    std::thread::sleep(Duration::from_millis(400));
+    // Still the old process.
+    sandbox.wait_for_process("sleep 1001", TIMEOUT);
+    sandbox.signal(libc::SIGWINCH);
+    sandbox.wait_for("the old process to go", TIMEOUT, || {
+        sandbox.processes().is_empty().then_some(())
+    });
+    sandbox.signal(libc::SIGPWR);
+    sandbox.wait_for_process("sleep 1002", TIMEOUT);
+}
+
+#[test]
+fn many_instances_at_once() {
+    // 100 starters stop at about the same time; 100 instances run and end.
+    let mut jobs: Vec<(String, String)> = (0..100)
+        .map(|n| {
+            (
+                format!("many/s{n}"),
+                "start on startup\ntask\nexec true\n".to_string(),
+            )
+        })
+        .collect();
+    jobs.push((
+        "inst".into(),
+        "instance $JOB\nstart on stopped JOB=many/*\ntask\n\
+         exec sh -c 'echo $UPSTART_INSTANCE >> @OUT@/instances'\n"
+            .into(),
+    ));
+    let refs: Vec<(&str, &str)> = jobs.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let sandbox = Sandbox::start(&refs, &[]);
+    let text = sandbox.wait_for_lines("instances", 100, TIMEOUT);
+    let mut names: Vec<&str> = text.lines().collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), 100);
+    sandbox.wait_for("every process to end", TIMEOUT, || {
+        sandbox.processes().is_empty().then_some(())
+    });
 }

@@ -233,3 +233,94 @@ fn kill_signal_stanza_and_quick_stop() {
         sandbox.log().contains("Sending KILL signal")
     }));
 }
+
+#[test]
+fn respawn_window_is_counted_from_the_first_respawn() {
+    // `respawn limit 3 1` and a process that lives 0.4 s: at most 3 respawns ever fall
+    // into one window (upstart.md §2.6), so it is never "too fast".
+    let job = "start on startup\nrespawn\nrespawn limit 3 1\n\
+               script\n  echo $$ >> @OUT@/runs\n  sleep 0.4\n  exit 1\nend script\n";
+    let sandbox = Sandbox::start(&[("slowflap", job)], &[]);
+    sandbox.wait_for_lines("runs", 7, TIMEOUT);
+    assert_eq!(
+        sandbox.log_count("respawning too fast"),
+        0,
+        "{}",
+        sandbox.log()
+    );
+}
+
+#[test]
+fn a_main_process_that_stops_itself_without_expect_stop_can_still_be_stopped() {
+    // SIGSTOP outside `expect stop`: init must neither hang nor mistake it for an exit;
+    // stopping the job ends with SIGKILL after the timeout (TERM waits for a CONT).
+    let job = "start on startup\nstop on keyboard-request\nkill timeout 1\n\
+               script\n  kill -STOP $$\n  exec sleep 1000\nend script\n";
+    let stopped = "start on stopped frozen\ntask\nexec sh -c 'echo $RESULT > @OUT@/stopped'\n";
+    let kbd = "start on power-status-changed\ntask\nexec sh -c 'echo alive > @OUT@/alive'\n";
+    let sandbox = Sandbox::start(&[("frozen", job), ("s", stopped), ("k", kbd)], &[]);
+    let main = sandbox.wait_for("a stopped main process", TIMEOUT, || {
+        sandbox
+            .find("/proc/self/fd/9")
+            .into_iter()
+            .find(|p| p.state == 'T')
+    });
+    // init goes on with its life.
+    sandbox.signal(libc::SIGPWR);
+    sandbox.wait_for_file("alive", TIMEOUT);
+    assert!(sandbox.read_out("stopped").is_none());
+    sandbox.signal(libc::SIGWINCH);
+    sandbox.wait_for_log(
+        &format!(
+            "Sending TERM signal to frozen main process ({})",
+            main.ns_pid
+        ),
+        TIMEOUT,
+    );
+    assert_eq!(sandbox.wait_for_file("stopped", TIMEOUT).trim(), "ok");
+    sandbox.wait_for("no processes", TIMEOUT, || {
+        sandbox.processes().is_empty().then_some(())
+    });
+}
+
+#[test]
+fn post_stop_and_pre_start_run_around_every_respawn() {
+    let job = "start on startup\nrespawn\nrespawn limit 2 10\n\
+               pre-start exec sh -c 'echo pre-start >> @OUT@/order'\n\
+               post-stop exec sh -c 'echo post-stop >> @OUT@/order'\n\
+               exec sh -c 'echo main >> @OUT@/order; exit 2'\n";
+    let sandbox = Sandbox::start(&[("cycle", job)], &[]);
+    sandbox.wait_for_log("cycle respawning too fast, stopped", TIMEOUT);
+    // Three runs (limit 2), each with its own pre-start and post-stop.
+    let order = sandbox.wait_for_lines("order", 9, TIMEOUT);
+    let cycle = ["pre-start", "main", "post-stop"];
+    assert_eq!(
+        order.lines().collect::<Vec<_>>(),
+        cycle.repeat(3),
+        "{order}"
+    );
+    assert!(sandbox.stays(Duration::from_millis(300), || {
+        sandbox
+            .read_out("order")
+            .unwrap_or_default()
+            .lines()
+            .count()
+            > 9
+    }));
+}
+
+#[test]
+fn pre_stop_and_post_stop_see_the_stop_events() {
+    let job = "start on startup\nstop on keyboard-request\n\
+               pre-stop exec sh -c 'echo \"pre-stop $UPSTART_STOP_EVENTS\" >> @OUT@/stop'\n\
+               post-stop exec sh -c 'echo \"post-stop $UPSTART_STOP_EVENTS\" >> @OUT@/stop'\n\
+               exec sleep 1000\n";
+    let sandbox = Sandbox::start(&[("stopper", job)], &[]);
+    sandbox.wait_for_process("sleep 1000", TIMEOUT);
+    sandbox.signal(libc::SIGWINCH);
+    let text = sandbox.wait_for_lines("stop", 2, TIMEOUT);
+    assert_eq!(
+        text,
+        "pre-stop keyboard-request\npost-stop keyboard-request\n"
+    );
+}
