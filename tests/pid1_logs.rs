@@ -110,3 +110,65 @@ fn a_large_burst_of_output_is_logged_whole() {
     assert_eq!(text.len(), expected.len());
     assert!(text == expected, "the log differs from seq's output");
 }
+
+#[test]
+fn output_of_children_that_outlive_the_main_process_is_logged() {
+    let job = "start on startup\ntask\n\
+               script\n\
+               \x20 (sleep 0.3; echo late) &\n\
+               \x20 echo early\n\
+               end script\n";
+    let sandbox = Sandbox::start(&[("late", job)], &[]);
+    let text = wait_for_log_file(&sandbox, "late.log", "late\n");
+    assert_eq!(text, "early\nlate\n");
+}
+
+#[test]
+fn a_full_log_disk_does_not_stop_the_job_or_init() {
+    // The log directory on the sandbox's 16 MiB /var/log tmpfs: a job writes 40 MiB.
+    let flood = "start on startup\ntask\n\
+                 script\n\
+                 \x20 head -c 41943040 /dev/zero | tr '\\0' 'x' | fold -w 1000\n\
+                 \x20 echo flooded > @OUT@/flooded\n\
+                 end script\n";
+    let kbd = "start on keyboard-request\ntask\nexec sh -c 'echo yes > @OUT@/alive'\n";
+    let sandbox = Sandbox::start(
+        &[("flood", flood), ("kbd", kbd)],
+        &["--logdir", "/var/log/upstart"],
+    );
+    sandbox.wait_for_file("flooded", Duration::from_secs(60));
+    sandbox.wait_for_log("flood main process", TIMEOUT);
+    sandbox.signal(libc::SIGWINCH);
+    sandbox.wait_for_file("alive", TIMEOUT);
+    // The disk did fill up.
+    let df = sandbox.nsenter(&["df", "-k", "--output=avail", "/var/log"]);
+    let df = String::from_utf8_lossy(&df.stdout);
+    assert_eq!(df.lines().nth(1).map(str::trim), Some("0"), "{df}");
+}
+
+#[test]
+fn a_chatty_service_does_not_starve_init() {
+    // A service that writes as fast as it can (to a log on the sandbox's tmpfs) while init
+    // must still answer signals promptly.
+    let chatty = "start on startup\n\
+                  script\n\
+                  \x20 while :; do echo 0123456789012345678901234567890123456789; done\n\
+                  end script\n";
+    let kbd = "start on keyboard-request\ntask\nexec sh -c 'echo x >> @OUT@/answers'\n";
+    let sandbox = Sandbox::start(
+        &[("chatty", chatty), ("kbd", kbd)],
+        &["--logdir", "/var/log/upstart"],
+    );
+    sandbox.wait_for_process("while :", TIMEOUT);
+    std::thread::sleep(Duration::from_millis(300));
+    for round in 1..=5 {
+        let start = std::time::Instant::now();
+        sandbox.signal(libc::SIGWINCH);
+        sandbox.wait_for_lines("answers", round, TIMEOUT);
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "round {round} took {:?}",
+            start.elapsed()
+        );
+    }
+}

@@ -258,3 +258,84 @@ fn an_invalid_override_is_ignored_as_a_whole() {
     let lines = key_round(&sandbox, 1);
     assert_eq!(count(&lines, "job"), 1, "{lines:?}");
 }
+
+#[test]
+fn a_storm_of_sighups_leaves_running_services_alone() {
+    let sandbox = Sandbox::start(
+        &[
+            ("marker", &on_key("marker")),
+            ("service", "start on startup\nexec sleep 1000\n"),
+        ],
+        &[],
+    );
+    let main = sandbox.wait_for_process("sleep 1000", TIMEOUT);
+    for _ in 0..50 {
+        sandbox.signal(libc::SIGHUP);
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    sandbox.wait_for_log("Reloading configuration", TIMEOUT);
+    let lines = key_round(&sandbox, 1);
+    assert_eq!(count(&lines, "marker"), 1, "{lines:?}");
+    assert_eq!(
+        sandbox.wait_for_process("sleep 1000", TIMEOUT).ns_pid,
+        main.ns_pid
+    );
+    assert_eq!(sandbox.log_count("Handling startup event"), 1);
+}
+
+#[test]
+fn many_job_files_written_at_once_are_all_loaded() {
+    let sandbox = Sandbox::start(&[("marker", &on_key("marker"))], &[]);
+    for n in 0..50 {
+        sandbox.write_job(&format!("burst{n}"), &on_key(&format!("burst{n}")));
+    }
+    settle();
+    let lines = key_round(&sandbox, 1);
+    for n in 0..50 {
+        assert_eq!(
+            count(&lines, &format!("burst{n}")),
+            1,
+            "burst{n}: {lines:?}"
+        );
+    }
+}
+
+#[test]
+fn a_symlinked_job_file_is_ignored() {
+    // Upstart ignores symlinks in the conf directories (init(5) RESTRICTIONS; upstart.md §1.1).
+    let sandbox = Sandbox::start(&[("marker", &on_key("marker"))], &[]);
+    let target = sandbox.dir.join("elsewhere.conf");
+    std::fs::write(&target, sandbox.expand(&on_key("linked"))).unwrap();
+    std::os::unix::fs::symlink(&target, sandbox.conf.join("linked.conf")).unwrap();
+    settle();
+    let lines = key_round(&sandbox, 1);
+    assert_eq!(count(&lines, "linked"), 0, "{lines:?}");
+    // Not after a reload either.
+    sandbox.signal(libc::SIGHUP);
+    sandbox.wait_for_log("Reloading configuration", TIMEOUT);
+    let lines = key_round(&sandbox, 2);
+    assert_eq!(count(&lines, "linked"), 0, "{lines:?}");
+}
+
+#[test]
+fn a_removed_and_recreated_sub_directory_is_watched_again() {
+    let sandbox = Sandbox::start(
+        &[("marker", &on_key("marker")), ("sub/one", &on_key("one"))],
+        &[],
+    );
+    let lines = key_round(&sandbox, 1);
+    assert_eq!(count(&lines, "one"), 1, "{lines:?}");
+    std::fs::remove_dir_all(sandbox.conf.join("sub")).unwrap();
+    settle();
+    let lines = key_round(&sandbox, 2);
+    assert_eq!(count(&lines, "one"), 1, "{lines:?}");
+    sandbox.write_job("sub/two", &on_key("two"));
+    settle();
+    let lines = key_round(&sandbox, 3);
+    assert_eq!(count(&lines, "two"), 1, "{lines:?}");
+    // And a file added to it later still counts.
+    sandbox.write_job("sub/three", &on_key("three"));
+    settle();
+    let lines = key_round(&sandbox, 4);
+    assert_eq!(count(&lines, "three"), 1, "{lines:?}");
+}

@@ -8,7 +8,8 @@
 //!
 //! ```text
 //! unshare --pid --fork --kill-child --mount --mount-proc --propagation private -- sh -c '
-//!     mount -t tmpfs tmpfs /run; mount -t tmpfs tmpfs /var/log
+//!     mount -t tmpfs -o size=16m tmpfs /run; mount -t tmpfs -o size=16m tmpfs /var/log
+//!     mkdir /var/log/upstart
 //!     mount --bind DIR/kmsg /dev/kmsg; mount --bind DIR/console /dev/console
 //!     exec init --confdir DIR/conf --logdir DIR/logs -v EXTRA…'
 //! ```
@@ -243,8 +244,9 @@ fn sandbox_root() -> PathBuf {
 /// The setup the namespace's first process runs before it becomes init.
 const SETUP: &str = r#"set -e
 dir="$1"; init="$2"; shift 2
-mount -t tmpfs -o mode=0755 kindling-run /run
-mount -t tmpfs -o mode=0755 kindling-log /var/log
+mount -t tmpfs -o mode=0755,size=16m kindling-run /run
+mount -t tmpfs -o mode=0755,size=16m kindling-log /var/log
+mkdir /var/log/upstart
 mount --bind "$dir/kmsg" /dev/kmsg
 mount --bind "$dir/console" /dev/console
 exec "$init" "$@"
