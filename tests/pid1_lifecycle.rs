@@ -480,3 +480,82 @@ fn many_instances_at_once() {
         sandbox.processes().is_empty().then_some(())
     });
 }
+
+#[test]
+fn a_stop_during_pre_start_skips_the_main_process() {
+    // Upstream: the pre-start process is left to finish, then the job goes to stopping
+    // (main never runs), post-stop runs, RESULT=ok.
+    let job = "start on startup\nstop on keyboard-request\n\
+               pre-start script\n  echo pre-start >> @OUT@/order\n  sleep 0.5\nend script\n\
+               exec sh -c 'echo main >> @OUT@/order; exec sleep 1000'\n\
+               post-stop exec sh -c 'echo post-stop >> @OUT@/order'\n";
+    let stopped = "start on stopped early\ntask\nexec sh -c 'echo $RESULT > @OUT@/stopped'\n";
+    let sandbox = Sandbox::start(&[("early", job), ("s", stopped)], &[]);
+    sandbox.wait_for_file("order", TIMEOUT);
+    sandbox.signal(libc::SIGWINCH);
+    assert_eq!(sandbox.wait_for_file("stopped", TIMEOUT).trim(), "ok");
+    let order = sandbox.read_out("order").unwrap();
+    assert_eq!(order, "pre-start\npost-stop\n");
+    assert!(sandbox.find("sleep 1000").is_empty());
+}
+
+#[test]
+fn a_task_on_stopping_blocks_the_stop() {
+    // The kill waits until the tasks started by `stopping` have finished.
+    let service = "start on startup\nstop on keyboard-request\nexec sleep 1000\n";
+    let blocker = "start on stopping service\ntask\n\
+                   script\n  sleep 0.5\n  echo done >> @OUT@/order\nend script\n";
+    let stopped = "start on stopped service\ntask\nexec sh -c 'echo stopped >> @OUT@/order'\n";
+    let sandbox = Sandbox::start(
+        &[("service", service), ("blocker", blocker), ("s", stopped)],
+        &[],
+    );
+    let main = sandbox.wait_for_process("sleep 1000", TIMEOUT);
+    sandbox.signal(libc::SIGWINCH);
+    std::thread::sleep(Duration::from_millis(250));
+    // Still alive while the blocker runs.
+    assert_eq!(
+        sandbox.wait_for_process("sleep 1000", TIMEOUT).ns_pid,
+        main.ns_pid
+    );
+    assert_eq!(sandbox.log_count("Sending TERM signal to service"), 0);
+    let order = sandbox.wait_for_lines("order", 2, TIMEOUT);
+    assert_eq!(order, "done\nstopped\n");
+}
+
+#[test]
+fn a_start_event_while_stopping_starts_the_job_again() {
+    // Stop (SIGWINCH), and before the stop is over (a blocking task), the start event
+    // (SIGPWR) comes: the job ends up running again with a new main process.
+    let service = "start on startup or power-status-changed\nstop on keyboard-request\n\
+                   exec sleep 1000\n";
+    let blocker = "start on stopping service\ntask\nexec sleep 0.5\n";
+    let sandbox = Sandbox::start(&[("service", service), ("blocker", blocker)], &[]);
+    let first = sandbox.wait_for_process("sleep 1000", TIMEOUT);
+    sandbox.signal(libc::SIGWINCH);
+    sandbox.wait_for_process("sleep 0.5", TIMEOUT);
+    sandbox.signal(libc::SIGPWR);
+    let second = sandbox.wait_for("a new main process", TIMEOUT, || {
+        sandbox
+            .find("sleep 1000")
+            .into_iter()
+            .find(|p| p.ns_pid != first.ns_pid && p.state != 'Z')
+    });
+    assert!(sandbox.stays(Duration::from_millis(300), || {
+        sandbox
+            .find("sleep 1000")
+            .iter()
+            .all(|p| p.ns_pid != second.ns_pid)
+    }));
+}
+
+#[test]
+fn a_respawning_task_that_succeeds_is_done() {
+    let job = "start on startup\ntask\nrespawn\nexec sh -c 'echo run >> @OUT@/runs'\n";
+    let sandbox = Sandbox::start(&[("oneshot", job)], &[]);
+    sandbox.wait_for_file("runs", TIMEOUT);
+    assert!(sandbox.stays(Duration::from_millis(500), || {
+        sandbox.read_out("runs").unwrap_or_default().lines().count() > 1
+    }));
+    assert_eq!(sandbox.log_count("respawning"), 0);
+}

@@ -425,3 +425,76 @@ fn init_does_not_leak_fds_or_children_over_many_runs() {
     let log = std::fs::read_to_string(sandbox.logdir.join("ticker.log")).unwrap();
     assert_eq!(log.lines().count(), 60, "{log}");
 }
+
+#[test]
+fn expect_daemon_leaves_the_daemons_own_children_alone() {
+    // After the double fork the daemon starts workers: they are not traced and not the
+    // job's main process.
+    let job = "start on startup\nexpect daemon\nrespawn\n\
+               exec sh -c '(sh -c \"sleep 1001 & sleep 1002 & exec sleep 1000\" &) ; exit 0'\n";
+    let sandbox = Sandbox::start(&[("workers", job), ("w", &started_watcher("workers"))], &[]);
+    sandbox.wait_for_file("started-workers", TIMEOUT);
+    let daemon = sandbox.wait_for_process("sleep 1000", TIMEOUT);
+    let w1 = sandbox.wait_for_process("sleep 1001", TIMEOUT);
+    let w2 = sandbox.wait_for_process("sleep 1002", TIMEOUT);
+    assert_eq!(w1.ns_ppid, daemon.ns_pid);
+    assert_eq!(w2.ns_ppid, daemon.ns_pid);
+    for p in sandbox.processes() {
+        assert_eq!(tracer_of(p.pid), 0, "{p:?} is still traced");
+        assert_ne!(p.state, 't', "{p:?} is in a trace stop");
+    }
+    sandbox.wait_for_log(&format!("became new process ({})", daemon.ns_pid), TIMEOUT);
+    assert_eq!(
+        sandbox.log_count("workers main process ("),
+        2,
+        "{}",
+        sandbox.log()
+    );
+
+    // A worker dying is not the job's business.
+    sandbox.kill_ns(w1.ns_pid, libc::SIGKILL);
+    assert!(sandbox.stays(Duration::from_millis(300), || {
+        sandbox.log().contains("respawning")
+    }));
+    // The daemon dying is.
+    sandbox.kill_ns(daemon.ns_pid, libc::SIGKILL);
+    sandbox.wait_for_log("workers main process ended, respawning", TIMEOUT);
+}
+
+#[test]
+fn traced_jobs_started_together_are_followed_independently() {
+    // Ten `expect daemon` jobs at once: each must end up with its own daemon.
+    let mut jobs: Vec<(String, String)> = (0..10)
+        .map(|n| {
+            (
+                format!("d{n}"),
+                format!(
+                    "start on startup\nexpect daemon\n\
+                     exec sh -c '(sleep {} & echo $! > @OUT@/d{n}) ; exit 0'\n",
+                    2000 + n
+                ),
+            )
+        })
+        .collect();
+    jobs.push((
+        "up".into(),
+        "instance $JOB\nstart on started JOB=d*\ntask\n\
+         exec sh -c 'echo $JOB >> @OUT@/up'\n"
+            .into(),
+    ));
+    let refs: Vec<(&str, &str)> = jobs.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let sandbox = Sandbox::start(&refs, &[]);
+    sandbox.wait_for_lines("up", 10, TIMEOUT);
+    for n in 0..10 {
+        let pid: i32 = sandbox
+            .wait_for_file(format!("d{n}"), TIMEOUT)
+            .trim()
+            .parse()
+            .unwrap();
+        let line = sandbox.wait_for_log(&format!("became new process ({pid})"), TIMEOUT);
+        assert!(line.starts_with(&format!("d{n} main process (")), "{line}");
+        let daemon = sandbox.wait_for_process(&format!("sleep {}", 2000 + n), TIMEOUT);
+        assert_eq!(daemon.ns_pid, pid);
+        assert_eq!(tracer_of(daemon.pid), 0);
+    }
+}
