@@ -302,9 +302,7 @@ fn stop_kills_the_whole_process_group() {
     let b = sandbox.wait_for_process("sleep 1002", TIMEOUT);
     assert_eq!(a.pgid, b.pgid);
     sandbox.signal(libc::SIGWINCH);
-    sandbox.wait_for("the whole family to be gone", TIMEOUT, || {
-        sandbox.processes().is_empty().then_some(())
-    });
+    sandbox.wait_idle(TIMEOUT);
     assert_eq!(sandbox.log_count("Sending KILL signal"), 0);
 }
 
@@ -389,9 +387,7 @@ fn instances_run_side_by_side_and_each_is_stopped() {
             TIMEOUT,
         );
     }
-    sandbox.wait_for("every instance to stop", TIMEOUT, || {
-        sandbox.processes().is_empty().then_some(())
-    });
+    sandbox.wait_idle(TIMEOUT);
     assert_eq!(sandbox.log_count("Sending TERM signal to svc ("), 3);
 }
 
@@ -422,9 +418,7 @@ fn a_deleted_job_keeps_running_until_stopped_then_is_gone() {
         main.ns_pid
     );
     sandbox.signal(libc::SIGWINCH);
-    sandbox.wait_for("the job to stop", TIMEOUT, || {
-        sandbox.processes().is_empty().then_some(())
-    });
+    sandbox.wait_idle(TIMEOUT);
     sandbox.signal(libc::SIGPWR);
     sandbox.wait_for_log("Handling power-status-changed event", TIMEOUT);
     assert!(sandbox.stays(Duration::from_millis(300), || {
@@ -445,9 +439,7 @@ fn an_edited_running_job_uses_the_new_file_on_its_next_start() {
     // Still the old process.
     sandbox.wait_for_process("sleep 1001", TIMEOUT);
     sandbox.signal(libc::SIGWINCH);
-    sandbox.wait_for("the old process to go", TIMEOUT, || {
-        sandbox.processes().is_empty().then_some(())
-    });
+    sandbox.wait_idle(TIMEOUT);
     sandbox.signal(libc::SIGPWR);
     sandbox.wait_for_process("sleep 1002", TIMEOUT);
 }
@@ -476,9 +468,7 @@ fn many_instances_at_once() {
     names.sort_unstable();
     names.dedup();
     assert_eq!(names.len(), 100);
-    sandbox.wait_for("every process to end", TIMEOUT, || {
-        sandbox.processes().is_empty().then_some(())
-    });
+    sandbox.wait_idle(TIMEOUT);
 }
 
 #[test]

@@ -159,7 +159,7 @@ fn a_chatty_service_does_not_starve_init() {
         &[("chatty", chatty), ("kbd", kbd)],
         &["--logdir", "/var/log/upstart"],
     );
-    sandbox.wait_for_process("while :", TIMEOUT);
+    sandbox.wait_for_process("/bin/sh -e -c while :", TIMEOUT);
     std::thread::sleep(Duration::from_millis(300));
     for round in 1..=5 {
         let start = std::time::Instant::now();

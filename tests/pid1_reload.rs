@@ -195,9 +195,7 @@ fn a_running_service_survives_reloads_and_its_file_being_deleted() {
         ),
         TIMEOUT,
     );
-    sandbox.wait_for("the service to end", TIMEOUT, || {
-        sandbox.processes().is_empty().then_some(())
-    });
+    sandbox.wait_idle(TIMEOUT);
 }
 
 #[test]

@@ -51,8 +51,11 @@ fn killed_main_process_is_respawned_with_a_new_pid() {
             .into_iter()
             .find(|p| ![first.ns_pid, second.ns_pid].contains(&p.ns_pid) && p.state != 'Z')
     });
-    assert!(sandbox.zombies().is_empty(), "{:?}", sandbox.zombies());
-    assert_eq!(sandbox.find("sleep 1000"), vec![third]);
+    sandbox.wait_for("no zombies", TIMEOUT, || {
+        sandbox.zombies().is_empty().then_some(())
+    });
+    let left: Vec<i32> = sandbox.processes().iter().map(|p| p.ns_pid).collect();
+    assert_eq!(left, [third.ns_pid]);
 }
 
 #[test]
@@ -167,7 +170,7 @@ fn kill_timeout_escalates_from_term_to_kill() {
         &[],
     );
     sandbox.wait_for_file("ready", TIMEOUT);
-    let main = sandbox.wait_for_process("/proc/self/fd/9", TIMEOUT);
+    let main = sandbox.wait_for_process("/bin/sh -e /proc/self/fd/9", TIMEOUT);
 
     let start = Instant::now();
     sandbox.signal(libc::SIGINT);
@@ -204,9 +207,7 @@ fn kill_timeout_escalates_from_term_to_kill() {
     // Killed on purpose: not a failure.
     let stopped = parse_env(&sandbox.wait_for_file("stopped-stubborn", TIMEOUT));
     assert_eq!(env_get(&stopped, "RESULT"), Some("ok"), "{stopped:?}");
-    sandbox.wait_for("the job's processes to be gone", TIMEOUT, || {
-        sandbox.processes().is_empty().then_some(())
-    });
+    sandbox.wait_idle(TIMEOUT);
 }
 
 #[test]
@@ -261,7 +262,7 @@ fn a_main_process_that_stops_itself_without_expect_stop_can_still_be_stopped() {
     let sandbox = Sandbox::start(&[("frozen", job), ("s", stopped), ("k", kbd)], &[]);
     let main = sandbox.wait_for("a stopped main process", TIMEOUT, || {
         sandbox
-            .find("/proc/self/fd/9")
+            .find("/bin/sh -e /proc/self/fd/9")
             .into_iter()
             .find(|p| p.state == 'T')
     });
@@ -278,9 +279,7 @@ fn a_main_process_that_stops_itself_without_expect_stop_can_still_be_stopped() {
         TIMEOUT,
     );
     assert_eq!(sandbox.wait_for_file("stopped", TIMEOUT).trim(), "ok");
-    sandbox.wait_for("no processes", TIMEOUT, || {
-        sandbox.processes().is_empty().then_some(())
-    });
+    sandbox.wait_idle(TIMEOUT);
 }
 
 #[test]

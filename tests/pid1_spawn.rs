@@ -42,9 +42,7 @@ fn orphans_of_a_fork_storm_are_reaped() {
     });
     assert!(orphans <= 400, "{orphans}");
     // They exit; within a second after, nothing is left, not even a zombie.
-    sandbox.wait_for("every orphan to be reaped", Duration::from_secs(5), || {
-        sandbox.processes().is_empty().then_some(())
-    });
+    sandbox.wait_idle(Duration::from_secs(5));
     assert!(sandbox.zombies().is_empty());
 }
 
@@ -59,7 +57,7 @@ fn zombies_do_not_accumulate_under_a_busy_service() {
                 \x20 done\n\
                 end script\n";
     let sandbox = Sandbox::start(&[("busy", busy)], &[]);
-    sandbox.wait_for_process("/proc/self/fd/9", TIMEOUT);
+    sandbox.wait_for_process("/bin/sh -e /proc/self/fd/9", TIMEOUT);
     std::thread::sleep(Duration::from_millis(1500));
     // At any moment only a handful of just-exited processes may wait for their reaping.
     for _ in 0..20 {
@@ -207,7 +205,7 @@ fn missing_binary_fails_the_job_without_exit_status() {
     assert_eq!(env_get(&env, "EXIT_STATUS"), None, "{env:?}");
     assert_eq!(env_get(&env, "EXIT_SIGNAL"), None, "{env:?}");
     assert_eq!(env_get(&env, "UPSTART_EVENTS"), Some("stopped"), "{env:?}");
-    assert!(sandbox.zombies().is_empty());
+    sandbox.wait_idle(TIMEOUT);
 }
 
 #[test]
@@ -335,9 +333,7 @@ fn stop_does_not_hang_when_expect_fork_guessed_wrong() {
         .find("sleep 1000")
         .iter()
         .all(|p| p.ns_pid != main.ns_pid || p.state == 'Z'));
-    sandbox.wait_for("no processes", TIMEOUT, || {
-        sandbox.processes().is_empty().then_some(())
-    });
+    sandbox.wait_idle(TIMEOUT);
 }
 
 #[test]
@@ -416,9 +412,7 @@ fn init_does_not_leak_fds_or_children_over_many_runs() {
     sandbox.signal(libc::SIGWINCH);
     sandbox.wait_for_log(") terminated with status 1", Duration::from_secs(60));
     assert_eq!(sandbox.read_out("n").unwrap().trim(), "60");
-    sandbox.wait_for("all tasks to end", TIMEOUT, || {
-        sandbox.processes().is_empty().then_some(())
-    });
+    sandbox.wait_idle(TIMEOUT);
     sandbox.wait_for("init's fds back to where they were", TIMEOUT, || {
         (fds(&sandbox) <= before).then_some(())
     });

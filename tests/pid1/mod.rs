@@ -596,15 +596,16 @@ impl Sandbox {
             .collect()
     }
 
-    /// Processes whose command line contains `needle`.
-    pub fn find(&self, needle: &str) -> Vec<Proc> {
+    /// Processes whose command line (arguments joined by spaces) starts with `prefix`: a
+    /// prefix, so that `sleep 1000` does not also find `sh -c 'sleep 1000 & …'`.
+    pub fn find(&self, prefix: &str) -> Vec<Proc> {
         self.processes()
             .into_iter()
-            .filter(|p| p.cmd().contains(needle))
+            .filter(|p| p.cmd().starts_with(prefix))
             .collect()
     }
 
-    /// Waits until exactly one live process's command line contains `needle`; returns it.
+    /// Waits until exactly one live process's command line starts with `prefix`; returns it.
     pub fn wait_for_process(&self, needle: &str, timeout: Duration) -> Proc {
         self.wait_for(&format!("a process {needle:?}"), timeout, || {
             let found: Vec<Proc> = self
@@ -614,6 +615,13 @@ impl Sandbox {
                 .collect();
             (found.len() == 1).then(|| found[0].clone())
         })
+    }
+
+    /// Waits until nothing runs in the namespace but init (no process, no zombie).
+    pub fn wait_idle(&self, timeout: Duration) {
+        self.wait_for("no process but init", timeout, || {
+            self.processes().is_empty().then_some(())
+        });
     }
 
     /// Host pid of the namespace's process `ns_pid`.
