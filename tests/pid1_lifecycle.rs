@@ -322,6 +322,7 @@ fn and_conditions_wait_for_every_event() {
         "control-alt-delete keyboard-request\n"
     );
     // The condition reset: one event alone does not start it again.
+    sandbox.wait_for_log("both main process", TIMEOUT);
     sandbox.signal(libc::SIGWINCH);
     sandbox.wait_for_log_count("Handling keyboard-request event", 2, TIMEOUT);
     assert!(sandbox.stays(Duration::from_millis(200), || {

@@ -165,10 +165,73 @@ fn a_chatty_service_does_not_starve_init() {
         let start = std::time::Instant::now();
         sandbox.signal(libc::SIGWINCH);
         sandbox.wait_for_lines("answers", round, TIMEOUT);
+        // The task must be over before the next event, or that event finds it running.
+        sandbox.wait_for_log_count("kbd main process", round, TIMEOUT);
         assert!(
             start.elapsed() < Duration::from_secs(2),
             "round {round} took {:?}",
             start.elapsed()
         );
     }
+}
+
+#[test]
+fn a_rotated_log_is_reopened() {
+    // logrotate with `compress` (Ubuntu's upstart rules): the file is renamed, compressed,
+    // and the renamed file removed. Upstream notices the unlinked file and reopens its path.
+    let job = "start on startup\n\
+               script\n  n=0\n  while :; do n=$((n + 1)); echo line $n; sleep 0.05; done\nend script\n";
+    let sandbox = Sandbox::start(&[("rotated", job)], &[]);
+    wait_for_log_file(&sandbox, "rotated.log", "line 3\n");
+    let path = sandbox.logdir.join("rotated.log");
+    let rotated = sandbox.logdir.join("rotated.log.1");
+    std::fs::rename(&path, &rotated).unwrap();
+    let old = std::fs::read_to_string(&rotated).unwrap();
+    std::fs::remove_file(&rotated).unwrap();
+    let fresh = sandbox.wait_for("a new rotated.log", TIMEOUT, || {
+        std::fs::read_to_string(&path)
+            .ok()
+            .filter(|t| t.lines().count() >= 2)
+    });
+    assert!(fresh.starts_with("line "), "{fresh}");
+    let last_old: u32 = old.lines().last().unwrap()[5..].parse().unwrap();
+    let first_new: u32 = fresh.lines().next().unwrap()[5..].parse().unwrap();
+    assert!(
+        first_new > last_old,
+        "old ends at {last_old}, new starts at {first_new}"
+    );
+}
+
+#[test]
+fn a_symlink_at_the_log_path_is_not_followed() {
+    let job = "start on startup\ntask\nexec echo secret output\n";
+    let sandbox = Sandbox::start(&[], &["--no-startup-event"]);
+    let target = sandbox.dir.join("victim");
+    std::fs::write(&target, "untouched\n").unwrap();
+    std::os::unix::fs::symlink(&target, sandbox.logdir.join("sneaky.log")).unwrap();
+    sandbox.write_job(
+        "sneaky",
+        &job.replace("start on startup", "start on keyboard-request"),
+    );
+    std::thread::sleep(Duration::from_millis(400));
+    sandbox.signal(libc::SIGWINCH);
+    sandbox.wait_for_log("sneaky main process", TIMEOUT);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "untouched\n");
+}
+
+#[test]
+fn an_existing_log_file_keeps_its_owner_and_mode() {
+    let job = "start on keyboard-request\ntask\nsetuid nobody\nexec echo as nobody\n";
+    let sandbox = Sandbox::start(&[("mine", job)], &[]);
+    let path = sandbox.logdir.join("mine.log");
+    std::fs::write(&path, "before\n").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    sandbox.signal(libc::SIGWINCH);
+    let text = wait_for_log_file(&sandbox, "mine.log", "as nobody\n");
+    assert_eq!(text, "before\nas nobody\n");
+    let meta = std::fs::metadata(&path).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o7777, 0o600);
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(meta.uid(), 0);
 }

@@ -21,16 +21,16 @@ fn runs(sandbox: &Sandbox) -> Vec<String> {
         .collect()
 }
 
-/// Sends SIGWINCH until `marker` has run once more (the event was handled, and every task it
-/// started with it has had the time to write), then returns the lines of `runs`.
+/// Sends SIGWINCH, waits until the `marker` task has run for the `marker_runs`th time and
+/// every task the event started has ended, then returns the lines of `runs`. (A task still
+/// running when the next event comes would not start again: rounds must not overlap.)
 fn key_round(sandbox: &Sandbox, marker_runs: usize) -> Vec<String> {
     sandbox.signal(libc::SIGWINCH);
     sandbox.wait_for_log_count("Handling keyboard-request event", marker_runs, TIMEOUT);
-    sandbox.wait_for(&format!("{marker_runs} marker runs"), TIMEOUT, || {
-        (runs(sandbox).iter().filter(|l| *l == "marker").count() >= marker_runs).then_some(())
+    sandbox.wait_for_log_count("marker main process", marker_runs, TIMEOUT);
+    sandbox.wait_for("the event's tasks to end", TIMEOUT, || {
+        sandbox.find("sh -c echo").is_empty().then_some(())
     });
-    // Tasks started by the same event finish at about the same time.
-    std::thread::sleep(Duration::from_millis(200));
     runs(sandbox)
 }
 

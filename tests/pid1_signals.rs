@@ -41,7 +41,8 @@ fn signals_become_events() {
     ] {
         assert_eq!(sandbox.log_count(&format!("Handling {event} event")), 1);
     }
-    // Each signal is one event each time.
+    // Each signal is one event each time (once the first task is over).
+    sandbox.wait_for_log("cad main process", TIMEOUT);
     sandbox.signal(libc::SIGINT);
     sandbox.wait_for_lines("cad", 2, TIMEOUT);
     assert_eq!(sandbox.read_out("kbd").unwrap().lines().count(), 1);

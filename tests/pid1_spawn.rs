@@ -492,3 +492,56 @@ fn traced_jobs_started_together_are_followed_independently() {
         assert_eq!(tracer_of(daemon.pid), 0);
     }
 }
+
+#[test]
+fn setup_failures_are_spawn_failures() {
+    let chdir = "start on startup\nchdir /nonexistent/kindling-dir\nexec sleep 1000\n";
+    let limit = "start on startup\nlimit nofile 99999999 99999999\nexec sleep 1000\n";
+    let sandbox = Sandbox::start(
+        &[
+            ("chdir", chdir),
+            ("limit", limit),
+            ("failed", FAILED_WATCHER),
+        ],
+        &[],
+    );
+    sandbox.wait_for_log(
+        "Failed to spawn chdir main process: unable to change working directory: No such file or \
+         directory",
+        TIMEOUT,
+    );
+    sandbox.wait_for_log(
+        "Failed to spawn limit main process: unable to set \"nofile\" resource limit:",
+        TIMEOUT,
+    );
+    for job in ["chdir", "limit"] {
+        let env = parse_env(&sandbox.wait_for_file(format!("failed-{job}"), TIMEOUT));
+        assert_eq!(env_get(&env, "PROCESS"), Some("main"), "{env:?}");
+        assert_eq!(env_get(&env, "EXIT_STATUS"), None, "{env:?}");
+    }
+    assert!(sandbox.find("sleep 1000").is_empty());
+}
+
+#[test]
+fn signals_reach_a_traced_process() {
+    // While init follows the process (expect fork), a signal sent to it is passed on, not
+    // swallowed by the trace.
+    let job = "start on startup\nexpect fork\n\
+               exec sh -c 'trap \"echo got-usr1 > @OUT@/usr1\" USR1; kill -USR1 $$; \
+               sleep 1000 & exit 0'\n";
+    let sandbox = Sandbox::start(&[("sig", job), ("w", &started_watcher("sig"))], &[]);
+    assert_eq!(sandbox.wait_for_file("usr1", TIMEOUT).trim(), "got-usr1");
+    sandbox.wait_for_file("started-sig", TIMEOUT);
+}
+
+#[test]
+fn a_traced_main_process_killed_before_it_forks_fails_the_job() {
+    let job = "start on startup\nexpect fork\nexec sleep 1000\n";
+    let sandbox = Sandbox::start(&[("victim", job), ("failed", FAILED_WATCHER)], &[]);
+    let main = sandbox.wait_for_process("sleep 1000", TIMEOUT);
+    sandbox.kill_ns(main.ns_pid, libc::SIGKILL);
+    let env = parse_env(&sandbox.wait_for_file("failed-victim", TIMEOUT));
+    assert_eq!(env_get(&env, "PROCESS"), Some("main"), "{env:?}");
+    assert_eq!(env_get(&env, "EXIT_SIGNAL"), Some("KILL"), "{env:?}");
+    sandbox.wait_idle(TIMEOUT);
+}
