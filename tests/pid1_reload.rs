@@ -22,16 +22,24 @@ fn runs(sandbox: &Sandbox) -> Vec<String> {
 }
 
 /// Sends SIGWINCH, waits until the `marker` task has run for the `marker_runs`th time and
-/// every task the event started has ended, then returns the lines of `runs`. (A task still
-/// running when the next event comes would not start again: rounds must not overlap.)
-fn key_round(sandbox: &Sandbox, marker_runs: usize) -> Vec<String> {
+/// every job the event started has stopped again (as many `stopped` events as `starting`
+/// ones, but for `services` that keep running), then returns the lines of `runs`. (A task
+/// still running when the next event comes would not start again: rounds must not overlap.)
+fn key_round_with(sandbox: &Sandbox, marker_runs: usize, services: usize) -> Vec<String> {
     sandbox.signal(libc::SIGWINCH);
     sandbox.wait_for_log_count("Handling keyboard-request event", marker_runs, TIMEOUT);
     sandbox.wait_for_log_count("marker main process", marker_runs, TIMEOUT);
     sandbox.wait_for("the event's tasks to end", TIMEOUT, || {
-        sandbox.find("sh -c echo").is_empty().then_some(())
+        let log = sandbox.log();
+        let starting = log.matches("Handling starting event").count();
+        let stopped = log.matches("Handling stopped event").count();
+        (starting == stopped + services && sandbox.find("sh -c echo").is_empty()).then_some(())
     });
     runs(sandbox)
+}
+
+fn key_round(sandbox: &Sandbox, marker_runs: usize) -> Vec<String> {
+    key_round_with(sandbox, marker_runs, 0)
 }
 
 fn count(lines: &[String], what: &str) -> usize {
@@ -272,7 +280,7 @@ fn a_storm_of_sighups_leaves_running_services_alone() {
         std::thread::sleep(Duration::from_millis(2));
     }
     sandbox.wait_for_log("Reloading configuration", TIMEOUT);
-    let lines = key_round(&sandbox, 1);
+    let lines = key_round_with(&sandbox, 1, 1);
     assert_eq!(count(&lines, "marker"), 1, "{lines:?}");
     assert_eq!(
         sandbox.wait_for_process("sleep 1000", TIMEOUT).ns_pid,
