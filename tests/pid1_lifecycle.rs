@@ -550,3 +550,72 @@ fn a_respawning_task_that_succeeds_is_done() {
     }));
     assert_eq!(sandbox.log_count("respawning"), 0);
 }
+
+#[test]
+fn init_sets_itself_up_as_process_one() {
+    let sandbox = Sandbox::start(&[], &[]);
+    let init = sandbox.init_proc().unwrap();
+    // Its own session, at /, with the console as stdio and the kernel log open.
+    assert_eq!((init.sid, init.pgid), (1, 1), "{init:?}");
+    let pid = sandbox.init_pid();
+    assert_eq!(
+        std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap(),
+        std::path::Path::new("/")
+    );
+    for fd in 0..3 {
+        let target = std::fs::read_link(format!("/proc/{pid}/fd/{fd}")).unwrap();
+        assert_eq!(target, std::path::Path::new("/dev/console"), "fd {fd}");
+    }
+    let fds: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read_link(e.path()).ok())
+        .map(|t| t.display().to_string())
+        .collect();
+    assert!(fds.iter().any(|t| t == "/dev/kmsg"), "{fds:?}");
+}
+
+#[test]
+fn nsenter_runs_commands_inside_the_namespace() {
+    let sandbox = Sandbox::start(&[], &[]);
+    let out = sandbox.nsenter(&["sh", "-c", "cat /proc/1/comm; findmnt -n -o FSTYPE /run"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "init\ntmpfs\n");
+    // Run inside the namespace (not as its process 1), init answers --version.
+    let out = sandbox.nsenter(&[pid1::INIT, "--version"]);
+    let version = String::from_utf8_lossy(&out.stdout);
+    assert!(version.starts_with("init (kindling "), "{out:?}");
+    assert!(!version.to_lowercase().contains("upstart"), "{version}");
+}
+
+#[test]
+fn a_job_without_main_process_stays_up_until_stopped() {
+    // A "state" job: pre-start and post-stop only.
+    let job = "start on startup\nstop on keyboard-request\n\
+               pre-start exec sh -c 'echo pre-start >> @OUT@/order'\n\
+               post-stop exec sh -c 'echo post-stop >> @OUT@/order'\n";
+    let started = "start on started state\ntask\nexec sh -c 'echo started >> @OUT@/order'\n";
+    let stopped = "start on stopped state\ntask\nexec sh -c 'echo stopped >> @OUT@/order'\n";
+    let sandbox = Sandbox::start(&[("state", job), ("a", started), ("b", stopped)], &[]);
+    sandbox.wait_for_lines("order", 2, TIMEOUT);
+    assert!(sandbox.stays(Duration::from_millis(300), || {
+        sandbox
+            .read_out("order")
+            .unwrap_or_default()
+            .lines()
+            .count()
+            > 2
+    }));
+    sandbox.wait_idle(TIMEOUT);
+    sandbox.signal(libc::SIGWINCH);
+    let order = sandbox.wait_for_lines("order", 4, TIMEOUT);
+    assert_eq!(order, "pre-start\nstarted\npost-stop\nstopped\n");
+}
+
+#[test]
+fn an_instance_name_from_a_missing_variable_is_an_error() {
+    let job = "instance $NO_SUCH_VARIABLE\nstart on startup\nexec sleep 1000\n";
+    let sandbox = Sandbox::start(&[("nameless", job)], &[]);
+    sandbox.wait_for_log("Failed to obtain nameless instance", TIMEOUT);
+    assert!(sandbox.find("sleep 1000").is_empty());
+}

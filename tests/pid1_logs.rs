@@ -235,3 +235,25 @@ fn an_existing_log_file_keeps_its_owner_and_mode() {
     use std::os::unix::fs::MetadataExt;
     assert_eq!(meta.uid(), 0);
 }
+
+#[test]
+fn every_process_of_a_job_logs_to_the_same_file() {
+    let job = "start on startup\nstop on keyboard-request\n\
+               pre-start exec echo from pre-start\n\
+               post-start exec echo from post-start\n\
+               exec sh -c 'echo from main; exec sleep 1000'\n\
+               pre-stop exec echo from pre-stop\n\
+               post-stop exec echo from post-stop\n";
+    let sandbox = Sandbox::start(&[("all", job)], &[]);
+    wait_for_log_file(&sandbox, "all.log", "from post-start\n");
+    wait_for_log_file(&sandbox, "all.log", "from main\n");
+    sandbox.signal(libc::SIGWINCH);
+    let text = wait_for_log_file(&sandbox, "all.log", "from post-stop\n");
+    let mut lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "from pre-start", "{text}");
+    assert_eq!(lines[3], "from pre-stop", "{text}");
+    assert_eq!(lines[4], "from post-stop", "{text}");
+    lines[1..3].sort_unstable();
+    assert_eq!(lines[1..3], ["from main", "from post-start"], "{text}");
+    assert_eq!(lines.len(), 5, "{text}");
+}

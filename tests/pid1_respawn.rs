@@ -323,3 +323,63 @@ fn pre_stop_and_post_stop_see_the_stop_events() {
         "pre-stop keyboard-request\npost-stop keyboard-request\n"
     );
 }
+
+#[test]
+fn a_respawning_service_stopped_on_purpose_is_not_respawned() {
+    let job = "start on startup\nstop on keyboard-request\nrespawn\nexec sleep 1000\n";
+    let sandbox = Sandbox::start(
+        &[("steady", job), ("watch", &stopped_watcher("steady"))],
+        &[],
+    );
+    let main = sandbox.wait_for_process("sleep 1000", TIMEOUT);
+    sandbox.signal(libc::SIGWINCH);
+    let stopped = parse_env(&sandbox.wait_for_file("stopped-steady", TIMEOUT));
+    assert_eq!(env_get(&stopped, "RESULT"), Some("ok"), "{stopped:?}");
+    sandbox.wait_for_log(
+        &format!(
+            "steady main process ({}) killed by TERM signal",
+            main.ns_pid
+        ),
+        TIMEOUT,
+    );
+    assert!(sandbox.stays(Duration::from_millis(500), || {
+        !sandbox.find("sleep 1000").is_empty()
+    }));
+    assert_eq!(sandbox.log_count("respawning"), 0);
+}
+
+#[test]
+fn a_spawn_failure_is_not_respawned() {
+    // Upstream: a process that could not be started fails the job (goal stop); respawn is
+    // for processes that ran and ended.
+    let job = "start on startup\nrespawn\nexec /nonexistent/kindling-daemon\n";
+    let sandbox = Sandbox::start(&[("ghost", job), ("watch", &stopped_watcher("ghost"))], &[]);
+    let stopped = parse_env(&sandbox.wait_for_file("stopped-ghost", TIMEOUT));
+    assert_eq!(env_get(&stopped, "RESULT"), Some("failed"), "{stopped:?}");
+    assert_eq!(env_get(&stopped, "PROCESS"), Some("main"), "{stopped:?}");
+    assert!(sandbox.stays(Duration::from_millis(500), || {
+        sandbox.log_count("Failed to spawn ghost main process") > 1
+    }));
+    assert_eq!(sandbox.log_count("respawning"), 0, "{}", sandbox.log());
+}
+
+#[test]
+fn a_service_without_respawn_that_exits_just_stops() {
+    let ok = "start on startup\nexec sh -c 'exit 0'\n";
+    let bad = "start on startup\nexec sh -c 'exit 1'\n";
+    let sandbox = Sandbox::start(
+        &[
+            ("ok", ok),
+            ("bad", bad),
+            ("w1", &stopped_watcher("ok")),
+            ("w2", &stopped_watcher("bad")),
+        ],
+        &[],
+    );
+    let env = parse_env(&sandbox.wait_for_file("stopped-ok", TIMEOUT));
+    assert_eq!(env_get(&env, "RESULT"), Some("ok"), "{env:?}");
+    let env = parse_env(&sandbox.wait_for_file("stopped-bad", TIMEOUT));
+    assert_eq!(env_get(&env, "RESULT"), Some("failed"), "{env:?}");
+    assert_eq!(env_get(&env, "PROCESS"), Some("main"), "{env:?}");
+    assert_eq!(env_get(&env, "EXIT_STATUS"), Some("1"), "{env:?}");
+}
