@@ -619,3 +619,27 @@ fn an_instance_name_from_a_missing_variable_is_an_error() {
     sandbox.wait_for_log("Failed to obtain nameless instance", TIMEOUT);
     assert!(sandbox.find("sleep 1000").is_empty());
 }
+
+#[test]
+fn a_main_process_dying_during_post_start_waits_for_it() {
+    // upstart.md §2.6: the state change waits for a running post-start.
+    let job = "start on startup\n\
+               exec sh -c 'echo main-exits >> @OUT@/order'\n\
+               post-start script\n  sleep 0.5\n  echo post-start-done >> @OUT@/order\nend script\n\
+               pre-stop exec sh -c 'echo pre-stop >> @OUT@/order'\n\
+               post-stop exec sh -c 'echo post-stop >> @OUT@/order'\n";
+    let stopping = "start on stopping quick\ntask\nexec sh -c 'echo stopping >> @OUT@/order'\n";
+    let sandbox = Sandbox::start(&[("quick", job), ("s", stopping)], &[]);
+    let order = sandbox.wait_for_lines("order", 4, TIMEOUT);
+    // pre-stop does not run when the main process ends by itself.
+    assert_eq!(
+        order, "main-exits\npost-start-done\nstopping\npost-stop\n",
+        "{order}"
+    );
+    assert!(sandbox.stays(Duration::from_millis(200), || {
+        sandbox
+            .read_out("order")
+            .unwrap_or_default()
+            .contains("pre-stop")
+    }));
+}

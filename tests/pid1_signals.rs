@@ -182,3 +182,34 @@ fn reboot_halt_in_the_namespace_is_sigint_for_the_parent() {
         Ending::Signaled(libc::SIGINT)
     );
 }
+
+#[test]
+fn init_stopped_and_continued_catches_up() {
+    // SIGSTOP from the parent namespace is forced on the namespace's init; what happened
+    // meanwhile (a service killed, a signal sent) is handled after SIGCONT.
+    let sandbox = Sandbox::start(
+        &[
+            ("service", "start on startup\nrespawn\nexec sleep 1000\n"),
+            ("kbd", &on_event("keyboard-request", "kbd")),
+        ],
+        &[],
+    );
+    let first = sandbox.wait_for_process("sleep 1000", TIMEOUT);
+    sandbox.signal(libc::SIGSTOP);
+    sandbox.wait_for("init to be stopped", TIMEOUT, || {
+        (sandbox.init_proc().unwrap().state == 'T').then_some(())
+    });
+    sandbox.kill_ns(first.ns_pid, libc::SIGKILL);
+    sandbox.signal(libc::SIGWINCH);
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(sandbox.read_out("kbd").is_none());
+    sandbox.signal(libc::SIGCONT);
+    assert_eq!(sandbox.wait_for_file("kbd", TIMEOUT), "keyboard-request\n");
+    sandbox.wait_for_log("service main process ended, respawning", TIMEOUT);
+    sandbox.wait_for("a respawned service", TIMEOUT, || {
+        sandbox
+            .find("sleep 1000")
+            .into_iter()
+            .find(|p| p.ns_pid != first.ns_pid && p.state != 'Z')
+    });
+}

@@ -545,3 +545,26 @@ fn a_traced_main_process_killed_before_it_forks_fails_the_job() {
     assert_eq!(env_get(&env, "EXIT_SIGNAL"), Some("KILL"), "{env:?}");
     sandbox.wait_idle(TIMEOUT);
 }
+
+#[test]
+fn a_traced_process_that_ignores_term_is_killed_after_the_timeout() {
+    // Still in `spawned` (it never forks), ignoring TERM: the stop escalates to SIGKILL.
+    let job = "start on startup\nstop on keyboard-request\nexpect fork\nkill timeout 1\n\
+               exec sh -c \"trap '' TERM; exec sleep 1000\"\n";
+    let stopped = "start on stopped deaf\ntask\nexec sh -c 'echo $RESULT > @OUT@/stopped'\n";
+    let sandbox = Sandbox::start(&[("deaf", job), ("s", stopped)], &[]);
+    let main = sandbox.wait_for_process("sleep 1000", TIMEOUT);
+    let start = std::time::Instant::now();
+    sandbox.signal(libc::SIGWINCH);
+    assert_eq!(sandbox.wait_for_file("stopped", TIMEOUT).trim(), "ok");
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(900),
+        "stopped after {took:?}, before the kill timeout"
+    );
+    sandbox.wait_for_log(
+        &format!("Sending KILL signal to deaf main process ({})", main.ns_pid),
+        TIMEOUT,
+    );
+    sandbox.wait_idle(TIMEOUT);
+}
