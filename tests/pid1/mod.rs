@@ -635,14 +635,20 @@ impl Sandbox {
             .map(|p| p.pid)
     }
 
-    /// Sends `sig` to the namespace's process `ns_pid` (a job's pid as the jobs see it).
+    /// Sends `sig` to the namespace's process `ns_pid` (a job's pid as the jobs see it),
+    /// through a pidfd opened after checking that the pid is that process of this sandbox.
     pub fn kill_ns(&self, ns_pid: i32, sig: i32) {
         let pid = self
             .host_pid(ns_pid)
             .unwrap_or_else(|| panic!("no process {ns_pid} in the sandbox"));
-        // SAFETY: kill(2) to a process inside our namespace, found just now below its init.
-        let rc = unsafe { libc::kill(pid, sig) };
-        assert_eq!(rc, 0, "kill({pid}, {sig})");
+        let fd = pidfd_open(pid).unwrap_or_else(|| panic!("pidfd_open({pid})"));
+        // With the pidfd held the pid cannot be reused: check it is still ours.
+        let ns = |p: i32| fs::read_link(format!("/proc/{p}/ns/pid")).ok();
+        let still = read_proc(pid).is_some_and(|p| p.ns_pid == ns_pid)
+            && ns(pid).is_some()
+            && ns(pid) == ns(self.init_pid);
+        assert!(still, "process {ns_pid} of the sandbox is gone");
+        assert!(pidfd_signal(&fd, sig), "signal {sig} to {pid}");
     }
 
     /// Runs `cmd` inside the namespace (PID and mount) with `nsenter`, waits, and returns its
