@@ -167,6 +167,11 @@ fn open_console_stdio(problems: &mut Vec<String>) {
 /// own). Only read+execute mappings are touched: they are never written, so dropping them
 /// loses nothing. Best effort; any failure is ignored.
 pub fn trim_code_residency() {
+    // Reading and parsing the configuration leaves freed heap behind; hand it back too.
+    // SAFETY: malloc_trim only releases free memory of glibc's own heap.
+    unsafe {
+        libc::malloc_trim(0);
+    }
     let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
         return;
     };
