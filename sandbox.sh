@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs kindling's init as PID 1 in a throwaway sandbox — a new PID and mount namespace with
 # private tmpfs on /run and /var/log — with the job files of a directory, for a few seconds,
-# then shows what happened: init's own log and every job's console log.
+# then shows what happened: `initctl list` at the end, init's own log and every job's
+# console log.
 #
 #   ./sandbox.sh [JOB-DIR] [SECONDS]      (defaults: jobs/examples, 10)
 #
@@ -17,14 +18,18 @@ if [ "$(id -u)" != 0 ]; then
     echo "sandbox.sh: needs root for the PID and mount namespaces" >&2
     exit 1
 fi
-cargo build --release --bin init
+cargo build --release --bin init --bin initctl
 init="$(realpath target/release/init)"
+initctl="$(realpath target/release/initctl)"
+# The sandbox's init listens here (the default abstract socket would be this machine's).
 
 box="$(mktemp -d "${TMPDIR:-/tmp}/kindling-sandbox.XXXXXX")"
 trap 'rm -rf "$box"' EXIT
 mkdir -p "$box/conf" "$box/log"
 cp -r "$jobs"/. "$box/conf/"
 touch "$box/kmsg" "$box/console"
+# The sandbox's init listens here (the default abstract socket is shared with this machine).
+export KINDLING_SOCKET="$box/control.sock"
 
 echo "==> init as PID 1 in a sandbox for ${seconds} s, jobs from $jobs"
 unshare --pid --fork --kill-child --mount --mount-proc sh -c '
@@ -33,6 +38,8 @@ unshare --pid --fork --kill-child --mount --mount-proc sh -c '
     exec "$1" --confdir "$0/conf" --logdir "$0/log" --verbose' "$box" "$init" &
 sandbox=$!
 sleep "$seconds"
+echo "==> initctl list (through the sandbox's control socket)"
+"$initctl" list || true
 # --kill-child: when unshare dies, the namespace's init is killed, and with it every job.
 kill -KILL "$sandbox" 2>/dev/null || true
 wait "$sandbox" 2>/dev/null || true
