@@ -320,7 +320,9 @@ fn shell_check(script: &str) -> io::Result<Option<String>> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()?;
-    let mut stdin = child.stdin.take().expect("stdin was piped");
+    let Some(mut stdin) = child.stdin.take() else {
+        return Err(io::Error::other("no pipe to the shell's input"));
+    };
     let script = script.to_string();
     // A separate writer so a large script cannot dead-lock against the shell's output.
     // A shell that stops reading early gives EPIPE, which is not our error to report.
