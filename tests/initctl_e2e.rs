@@ -409,3 +409,327 @@ fn tc10_instance_naming_and_instance_errors() {
         "start: Unknown parameter: X\nUsage: u X=val\n",
     );
 }
+
+#[test]
+fn every_other_error_line_of_section_4_4() {
+    let sandbox = Sandbox::start(
+        &[
+            ("svc", SVC),
+            ("slow", "exec sleep 1000\npre-stop exec sleep 5\n"),
+            ("nomain", "pre-start exec true\npost-stop exec true\n"),
+            ("bad", "task\nexec false\n"),
+        ],
+        &[],
+    );
+    fails(
+        &run(&sandbox, "start", &["nosuch"]),
+        "start: Unknown job: nosuch\n",
+    );
+    fails(
+        &run(&sandbox, "initctl", &["stop", "nosuch"]),
+        "initctl: Unknown job: nosuch\n",
+    );
+    fails(
+        &run(&sandbox, "start", &["svc", "FOO"]),
+        "start: Env must be KEY=VALUE pairs\n",
+    );
+    fails(
+        &run(&sandbox, "initctl", &["emit", ""]),
+        "initctl: Name may not be empty string\n",
+    );
+    fails(
+        &run(&sandbox, "stop", &[]),
+        &format!("stop: missing job name\n{}", hint("stop")),
+    );
+    fails(
+        &run(&sandbox, "status", &[]),
+        &format!("status: missing job name\n{}", hint("status")),
+    );
+    fails(
+        &run(&sandbox, "reload", &["svc"]),
+        "reload: Unknown instance: \n",
+    );
+    fails(&run(&sandbox, "start", &["bad"]), "start: Job failed to start\n");
+
+    // A job without a main process runs with no process; reloading it fails.
+    ok(&run(&sandbox, "start", &["nomain"]), "nomain start/running\n");
+    fails(
+        &run(&sandbox, "reload", &["nomain"]),
+        "reload: Job is not running: nomain\n",
+    );
+
+    // A stop while the job is still stopping.
+    status_pid(
+        &run(&sandbox, "start", &["slow"]),
+        "slow start/running, process ",
+    );
+    let nowait = run(&sandbox, "stop", &["-n", "slow"]);
+    assert_eq!(nowait.code, 0, "{nowait:?}");
+    assert!(nowait.out.starts_with("slow stop/"), "{nowait:?}");
+    fails(
+        &run(&sandbox, "stop", &["slow"]),
+        "stop: Job has already been stopped: slow\n",
+    );
+
+    // reload of a running service sends its reload signal (SIGHUP) and prints nothing.
+    status_pid(
+        &run(&sandbox, "start", &["svc"]),
+        "svc start/running, process ",
+    );
+    ok(&run(&sandbox, "reload", &["svc"]), "");
+}
+
+#[test]
+fn version_names_kindling_never_upstart() {
+    let sandbox = Sandbox::start(&[], &[]);
+    let version = run(&sandbox, "initctl", &["version"]);
+    assert_eq!((version.err.as_str(), version.code), ("", 0), "{version:?}");
+    let rest = version
+        .out
+        .strip_prefix("init (kindling ")
+        .and_then(|r| r.strip_suffix(")\n"))
+        .unwrap_or_else(|| panic!("{version:?}"));
+    let parts: Vec<&str> = rest.split('.').collect();
+    assert_eq!(parts.len(), 3, "{rest}");
+    assert!(parts.iter().all(|p| p.parse::<u32>().is_ok()), "{rest}");
+    assert_eq!(rest, env!("CARGO_PKG_VERSION"));
+    assert!(!version.out.to_lowercase().contains("upstart"));
+}
+
+/// The shell loop of Debian's `/etc/init.d/sendsigs` (`upstart_jobs`, `upstart_killed_jobs`):
+/// the names of jobs whose goal is start, and the pids their `status` shows.
+const SENDSIGS: &str = r#"
+initctl list 2>/dev/null | while read job rest; do
+    case "$rest" in *start/*) echo "$job" ;; esac
+done | sort -u | while read job; do
+    initctl status "$job" 2>/dev/null | grep -o ' process [0-9]*' | sed 's/ process //'
+done | sort -n
+"#;
+
+#[test]
+fn list_is_parseable_the_way_sendsigs_parses_it() {
+    let sandbox = Sandbox::start(
+        &[
+            ("svc", SVC),
+            ("other", "exec sleep 1001\n"),
+            ("idle", SVC),
+            ("w", W),
+            ("m", "exec sleep 1003\npost-start exec sleep 1004\n"),
+        ],
+        &[],
+    );
+    let svc = status_pid(
+        &run(&sandbox, "start", &["svc"]),
+        "svc start/running, process ",
+    );
+    let other = status_pid(
+        &run(&sandbox, "start", &["other"]),
+        "other start/running, process ",
+    );
+    let w = status_pid(
+        &run(&sandbox, "start", &["w", "X=a b"]),
+        "w (a b) start/running, process ",
+    );
+    // A job in post-start: its main and post-start pids are both listed.
+    run(&sandbox, "start", &["-n", "m"]);
+    let main = sandbox.wait_for_process("sleep 1003", TIMEOUT).ns_pid;
+    let post = sandbox.wait_for_process("sleep 1004", TIMEOUT).ns_pid;
+    ok(
+        &run(&sandbox, "status", &["m"]),
+        &format!("m start/post-start, process {main}\n\tpost-start process {post}\n"),
+    );
+    let list = run(&sandbox, "initctl", &["list"]);
+    let mut lines: Vec<&str> = list.out.lines().collect();
+    lines.sort();
+    let expected = [
+        "idle stop/waiting".to_string(),
+        format!("m start/post-start, process {main}"),
+        format!("other start/running, process {other}"),
+        format!("svc start/running, process {svc}"),
+        format!("w (a b) start/running, process {w}"),
+        format!("\tpost-start process {post}"),
+    ];
+    let mut expected: Vec<&str> = expected.iter().map(String::as_str).collect();
+    expected.sort();
+    assert_eq!(lines, expected, "{list:?}");
+
+    let shell = std::process::Command::new("/bin/sh")
+        .args(["-c", SENDSIGS])
+        .env_clear()
+        .env(
+            "PATH",
+            format!(
+                "{}:/usr/sbin:/usr/bin:/sbin:/bin",
+                std::path::Path::new(pid1::INITCTL).parent().unwrap().display()
+            ),
+        )
+        .env("KINDLING_SOCKET", sandbox.socket())
+        .output()
+        .expect("run sh");
+    let pids: Vec<i32> = String::from_utf8_lossy(&shell.stdout)
+        .lines()
+        .map(|l| l.parse().expect("pid"))
+        .collect();
+    // `status w` without X fails (Unknown parameter): sendsigs misses instance jobs, as
+    // with Upstart.
+    let mut want = vec![svc, other, main, post];
+    want.sort();
+    assert_eq!(pids, want, "{shell:?}");
+}
+
+#[test]
+fn argumentless_start_and_stop_inside_a_job_act_on_it_and_do_not_wait() {
+    let initctl = pid1::INITCTL;
+    let sandbox = Sandbox::start(
+        &[
+            (
+                "selfstop",
+                &format!("env KINDLING_SOCKET\npre-start exec {initctl} stop\nexec sleep 1000\n"),
+            ),
+            (
+                "selfstart",
+                &format!("env KINDLING_SOCKET\nexec sleep 1002\npre-stop exec {initctl} start\n"),
+            ),
+            (
+                "own",
+                &format!(
+                    "env KINDLING_SOCKET\ntask\nexec sh -c '{initctl} status > @OUT@/own; \
+                     echo \"rc=$?\" >> @OUT@/own'\n"
+                ),
+            ),
+        ],
+        &[],
+    );
+    // `stop` in pre-start: the start is cancelled, the waiting caller still succeeds and
+    // prints the state at that moment.
+    let begin = Instant::now();
+    let started = run(&sandbox, "start", &["selfstop"]);
+    status_pid(&started, "selfstop stop/pre-start, process ");
+    assert!(begin.elapsed() < Duration::from_secs(5));
+    assert!(sandbox.find("sleep 1000").is_empty());
+    sandbox.wait_for("selfstop stopped", TIMEOUT, || {
+        (run(&sandbox, "status", &["selfstop"]).out == "selfstop stop/waiting\n").then_some(())
+    });
+
+    // `start` in pre-stop: the stop is cancelled, the main process keeps its pid.
+    let pid = status_pid(
+        &run(&sandbox, "start", &["selfstart"]),
+        "selfstart start/running, process ",
+    );
+    // The waiting `stop` caller succeeds with the status at the moment its stop was
+    // cancelled: Upstart showed `start/running` (its initctl reads the status in separate
+    // calls after the reply, racing the pre-stop's exit); kindling answers with the state
+    // at the reply, the pre-stop still running — the same way as the pre-start case above.
+    let stopped = run(&sandbox, "stop", &["selfstart"]);
+    assert_eq!((stopped.err.as_str(), stopped.code), ("", 0), "{stopped:?}");
+    let running = format!("selfstart start/running, process {pid}\n");
+    let in_pre_stop = format!("selfstart start/pre-stop, process {pid}\n\tpre-stop process ");
+    assert!(
+        stopped.out == running || stopped.out.starts_with(&in_pre_stop),
+        "{stopped:?}"
+    );
+    sandbox.wait_for("selfstart running again", TIMEOUT, || {
+        (run(&sandbox, "status", &["selfstart"]).out == running).then_some(())
+    });
+    ok(
+        &run(&sandbox, "status", &["selfstart"]),
+        &format!("selfstart start/running, process {pid}\n"),
+    );
+
+    // `status` without a name inside a job shows the job itself.
+    ok(&run(&sandbox, "start", &["own"]), "own stop/waiting\n");
+    let own = sandbox.wait_for_lines("own", 2, TIMEOUT);
+    let (first, second) = own.split_once('\n').unwrap();
+    assert!(first.starts_with("own start/running, process "), "{own}");
+    assert_eq!(second, "rc=0\n", "{own}");
+}
+
+#[test]
+fn show_config_check_config_and_usage() {
+    let sandbox = Sandbox::start(
+        &[
+            (
+                "sc",
+                "emits up\nstart on foo and bar\nstop on baz\nexec sleep 1\n",
+            ),
+            ("cc", "start on started nosuchjob\nexec sleep 1\n"),
+            ("u", "usage \"u X=val\"\nexec sleep 1\n"),
+            ("plain", SVC),
+        ],
+        &[],
+    );
+    ok(
+        &run(&sandbox, "initctl", &["show-config", "sc"]),
+        "sc\n  emits up\n  start on (foo and bar)\n  stop on baz\n",
+    );
+    ok(&run(&sandbox, "initctl", &["show-config", "plain"]), "plain\n");
+    let all = run(&sandbox, "initctl", &["show-config"]);
+    assert_eq!(all.code, 0, "{all:?}");
+    for name in ["sc", "cc", "u", "plain"] {
+        assert!(all.out.lines().any(|l| l == name), "{name}: {all:?}");
+    }
+    let check = run(&sandbox, "initctl", &["check-config", "cc"]);
+    assert_eq!(
+        (check.out.as_str(), check.code),
+        ("cc\n  start on: unknown job nosuchjob\n", 1),
+        "{check:?}"
+    );
+    // Events nobody emits are reported too, unless ignored.
+    let check = run(&sandbox, "initctl", &["check-config", "sc"]);
+    let mut lines: Vec<&str> = check.out.lines().collect();
+    lines.sort();
+    assert_eq!(
+        (lines, check.code),
+        (
+            vec![
+                "  start on: unknown event bar",
+                "  start on: unknown event foo",
+                "  stop on: unknown event baz",
+                "sc",
+            ],
+            1
+        ),
+        "{check:?}"
+    );
+    assert!(check.out.starts_with("sc\n"), "{check:?}");
+    ok(
+        &run(
+            &sandbox,
+            "initctl",
+            &["check-config", "--ignore-events=foo,bar,baz", "sc"],
+        ),
+        "",
+    );
+    ok(&run(&sandbox, "initctl", &["usage", "u"]), "Usage: u X=val\n");
+    ok(&run(&sandbox, "initctl", &["usage", "plain"]), "Usage: \n");
+    fails(
+        &run(&sandbox, "initctl", &["usage", "nosuch"]),
+        "initctl: Unknown job: nosuch\n",
+    );
+}
+
+#[test]
+fn log_priority_set_env_and_reload_configuration() {
+    let sandbox = Sandbox::start(&[("svc", SVC)], &[]);
+    // The harness starts init with -v.
+    ok(&run(&sandbox, "initctl", &["log-priority"]), "info\n");
+    ok(&run(&sandbox, "initctl", &["log-priority", "debug"]), "");
+    ok(&run(&sandbox, "initctl", &["log-priority"]), "debug\n");
+    fails(
+        &run(&sandbox, "initctl", &["log-priority", "loud"]),
+        "initctl: The log priority given was not recognised\n",
+    );
+    ok(&run(&sandbox, "initctl", &["log-priority", "message"]), "");
+    ok(&run(&sandbox, "initctl", &["log-priority"]), "message\n");
+
+    fails(
+        &run(&sandbox, "initctl", &["set-env", "FOO=bar"]),
+        "initctl: Not permissible to modify PID 1 job environment\n",
+    );
+
+    sandbox.write_job("late", "exec sleep 1005\n");
+    ok(&run(&sandbox, "initctl", &["reload-configuration"]), "");
+    ok(&run(&sandbox, "status", &["late"]), "late stop/waiting\n");
+    // It starts nothing by itself.
+    assert!(sandbox.processes().is_empty());
+}
