@@ -176,7 +176,10 @@ fn tc04_failing_task_and_the_stopped_event_environment() {
         ],
         &[],
     );
-    fails(&run(&sandbox, "start", &["f"]), "start: Job failed to start\n");
+    fails(
+        &run(&sandbox, "start", &["f"]),
+        "start: Job failed to start\n",
+    );
     assert_eq!(
         sandbox.wait_for_file("watch", TIMEOUT),
         "failed main 3||stopped\n"
@@ -311,14 +314,10 @@ fn tc08_dependent_service_stops_before_its_parent() {
     );
     status_pid(&run(&sandbox, "start", &["a"]), "a start/running, process ");
     let dep = sandbox.wait_for_process("sleep 1001", TIMEOUT);
-    sandbox.wait_for(
-        "dep running",
-        TIMEOUT,
-        || {
-            let status = run(&sandbox, "status", &["dep"]);
-            (status.out == format!("dep start/running, process {}\n", dep.ns_pid)).then_some(())
-        },
-    );
+    sandbox.wait_for("dep running", TIMEOUT, || {
+        let status = run(&sandbox, "status", &["dep"]);
+        (status.out == format!("dep start/running, process {}\n", dep.ns_pid)).then_some(())
+    });
     let begin = Instant::now();
     ok(&run(&sandbox, "stop", &["a"]), "a stop/waiting\n");
     assert!(begin.elapsed() >= Duration::from_millis(900));
@@ -369,10 +368,7 @@ fn tc09_stop_on_with_a_variable_from_the_start_environment() {
 
 #[test]
 fn tc10_instance_naming_and_instance_errors() {
-    let sandbox = Sandbox::start(
-        &[("w", W), ("u", &format!("usage \"u X=val\"\n{W}"))],
-        &[],
-    );
+    let sandbox = Sandbox::start(&[("w", W), ("u", &format!("usage \"u X=val\"\n{W}"))], &[]);
     fails(
         &run(&sandbox, "start", &["w"]),
         "start: Unknown parameter: X\n",
@@ -449,10 +445,16 @@ fn every_other_error_line_of_section_4_4() {
         &run(&sandbox, "reload", &["svc"]),
         "reload: Unknown instance: \n",
     );
-    fails(&run(&sandbox, "start", &["bad"]), "start: Job failed to start\n");
+    fails(
+        &run(&sandbox, "start", &["bad"]),
+        "start: Job failed to start\n",
+    );
 
     // A job without a main process runs with no process; reloading it fails.
-    ok(&run(&sandbox, "start", &["nomain"]), "nomain start/running\n");
+    ok(
+        &run(&sandbox, "start", &["nomain"]),
+        "nomain start/running\n",
+    );
     fails(
         &run(&sandbox, "reload", &["nomain"]),
         "reload: Job is not running: nomain\n",
@@ -560,7 +562,10 @@ fn list_is_parseable_the_way_sendsigs_parses_it() {
             "PATH",
             format!(
                 "{}:/usr/sbin:/usr/bin:/sbin:/bin",
-                std::path::Path::new(pid1::INITCTL).parent().unwrap().display()
+                std::path::Path::new(pid1::INITCTL)
+                    .parent()
+                    .unwrap()
+                    .display()
             ),
         )
         .env("KINDLING_SOCKET", sandbox.socket())
@@ -662,7 +667,10 @@ fn show_config_check_config_and_usage() {
         &run(&sandbox, "initctl", &["show-config", "sc"]),
         "sc\n  emits up\n  start on (foo and bar)\n  stop on baz\n",
     );
-    ok(&run(&sandbox, "initctl", &["show-config", "plain"]), "plain\n");
+    ok(
+        &run(&sandbox, "initctl", &["show-config", "plain"]),
+        "plain\n",
+    );
     let all = run(&sandbox, "initctl", &["show-config"]);
     assert_eq!(all.code, 0, "{all:?}");
     for name in ["sc", "cc", "u", "plain"] {
@@ -700,7 +708,10 @@ fn show_config_check_config_and_usage() {
         ),
         "",
     );
-    ok(&run(&sandbox, "initctl", &["usage", "u"]), "Usage: u X=val\n");
+    ok(
+        &run(&sandbox, "initctl", &["usage", "u"]),
+        "Usage: u X=val\n",
+    );
     ok(&run(&sandbox, "initctl", &["usage", "plain"]), "Usage: \n");
     fails(
         &run(&sandbox, "initctl", &["usage", "nosuch"]),
@@ -732,4 +743,193 @@ fn log_priority_set_env_and_reload_configuration() {
     ok(&run(&sandbox, "status", &["late"]), "late stop/waiting\n");
     // It starts nothing by itself.
     assert!(sandbox.processes().is_empty());
+}
+
+#[test]
+fn notify_disk_writeable_flushes_output_kept_while_the_log_dir_was_missing() {
+    let sandbox = Sandbox::start(
+        &[("talker", "task\nconsole log\nexec echo hello from talker\n")],
+        &["--logdir", "@DIR@/later"],
+    );
+    let later = sandbox.dir.join("later");
+    ok(
+        &run(&sandbox, "start", &["talker"]),
+        "talker stop/waiting\n",
+    );
+    assert!(!later.exists());
+    std::fs::create_dir(&later).expect("create the log dir");
+    ok(&run(&sandbox, "initctl", &["notify-disk-writeable"]), "");
+    let log = later.join("talker.log");
+    let text = sandbox.wait_for("talker.log", TIMEOUT, || {
+        std::fs::read_to_string(&log).ok().filter(|t| !t.is_empty())
+    });
+    assert_eq!(text, "hello from talker\n");
+}
+
+/// Runs `prog ARGS` as user `nobody` (uid/gid 65534) from a copy of initctl nobody can run.
+fn run_as_nobody(sandbox: &Sandbox, prog: &str, args: &[&str]) -> Run {
+    let bin = sandbox.dir.join("nobody-bin");
+    let initctl = bin.join("initctl");
+    if !initctl.exists() {
+        std::fs::create_dir_all(&bin).unwrap();
+        std::fs::copy(pid1::INITCTL, &initctl).unwrap();
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(&initctl, std::fs::Permissions::from_mode(0o755)).unwrap();
+        for link in ["start", "stop", "status"] {
+            std::os::unix::fs::symlink("initctl", bin.join(link)).unwrap();
+        }
+    }
+    // std drops the supplementary groups when it changes the uid as root.
+    std::process::Command::new(bin.join(prog))
+        .args(args)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("KINDLING_SOCKET", sandbox.socket())
+        .current_dir("/")
+        .stdin(std::process::Stdio::null())
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .expect("run initctl as nobody")
+        .into()
+}
+
+#[test]
+fn a_non_root_client_may_read_but_not_modify() {
+    let sandbox = Sandbox::start(&[("svc", SVC)], &[]);
+    // The sandbox directory and the socket must be reachable by nobody.
+    for path in [sandbox.dir.clone(), std::env::temp_dir()] {
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert!(
+            mode & 0o001 != 0,
+            "{} is not searchable by others",
+            path.display()
+        );
+    }
+    std::fs::set_permissions(sandbox.socket(), std::fs::Permissions::from_mode(0o666)).unwrap();
+
+    fails(
+        &run_as_nobody(&sandbox, "start", &["svc"]),
+        "start: You do not have permission to modify job: svc\n",
+    );
+    ok(
+        &run_as_nobody(&sandbox, "status", &["svc"]),
+        "svc stop/waiting\n",
+    );
+    fails(
+        &run_as_nobody(&sandbox, "initctl", &["emit", "foo"]),
+        "initctl: You do not have permission to emit an event\n",
+    );
+    fails(
+        &run_as_nobody(&sandbox, "initctl", &["reload-configuration"]),
+        "initctl: You do not have permission to reload configuration\n",
+    );
+    fails(
+        &run_as_nobody(&sandbox, "initctl", &["log-priority", "debug"]),
+        "initctl: You do not have permission to set log priority\n",
+    );
+    ok(
+        &run_as_nobody(&sandbox, "initctl", &["list"]),
+        "svc stop/waiting\n",
+    );
+    let version = run_as_nobody(&sandbox, "initctl", &["version"]);
+    assert!(version.out.starts_with("init (kindling "), "{version:?}");
+    // Nothing was started by the refused requests.
+    assert!(sandbox.processes().is_empty());
+    let pid = status_pid(
+        &run(&sandbox, "start", &["svc"]),
+        "svc start/running, process ",
+    );
+    fails(
+        &run_as_nobody(&sandbox, "stop", &["svc"]),
+        "stop: You do not have permission to modify job: svc\n",
+    );
+    ok(
+        &run_as_nobody(&sandbox, "status", &["svc"]),
+        &format!("svc start/running, process {pid}\n"),
+    );
+}
+
+/// Writes `bytes` to init's socket on a raw connection and reads whatever comes back until
+/// init closes the connection (or 5 s pass).
+fn raw_exchange(sandbox: &Sandbox, bytes: &[u8]) -> (Vec<u8>, bool) {
+    let mut stream = UnixStream::connect(sandbox.socket()).expect("connect to init");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    // init may close the connection before everything is written.
+    let _ = stream.write_all(bytes);
+    let mut answer = Vec::new();
+    let closed = match stream.read_to_end(&mut answer) {
+        Ok(_) => true,
+        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+    };
+    (answer, closed)
+}
+
+#[test]
+fn garbage_and_oversized_requests_are_refused_and_init_keeps_serving() {
+    let sandbox = Sandbox::start(&[("svc", SVC)], &[]);
+    let healthy = |sandbox: &Sandbox| {
+        ok(&run(sandbox, "status", &["svc"]), "svc stop/waiting\n");
+    };
+    // A frame whose body is garbage.
+    let mut garbage = 16u32.to_be_bytes().to_vec();
+    garbage.extend_from_slice(b"\xff\xfe garbage \x00\x01\x02\x03");
+    let (_, closed) = raw_exchange(&sandbox, &garbage);
+    assert!(closed, "init kept a garbage connection open");
+    healthy(&sandbox);
+    // Same, little-endian length.
+    let mut garbage = 16u32.to_le_bytes().to_vec();
+    garbage.extend_from_slice(b"\xff\xfe garbage \x00\x01\x02\x03");
+    let (_, closed) = raw_exchange(&sandbox, &garbage);
+    assert!(closed, "init kept a garbage connection open");
+    healthy(&sandbox);
+    // Plain text, as if someone wrote a command line to the socket.
+    let (_, closed) = raw_exchange(&sandbox, b"status svc\n");
+    assert!(closed);
+    healthy(&sandbox);
+    // An oversized length prefix: init must not wait for (or allocate) 2 GiB.
+    let mut huge = 0x7fff_fff0u32.to_be_bytes().to_vec();
+    huge.extend_from_slice(&[0u8; 64]);
+    let (_, closed) = raw_exchange(&sandbox, &huge);
+    assert!(closed, "init waited for an oversized body");
+    let mut huge = 0x7fff_fff0u32.to_le_bytes().to_vec();
+    huge.extend_from_slice(&[0u8; 64]);
+    let (_, closed) = raw_exchange(&sandbox, &huge);
+    assert!(closed, "init waited for an oversized body");
+    healthy(&sandbox);
+    // A client that sends half a frame and stalls does not block others.
+    let mut stalled = UnixStream::connect(sandbox.socket()).unwrap();
+    stalled.write_all(&[0, 0]).unwrap();
+    let begin = Instant::now();
+    healthy(&sandbox);
+    assert!(begin.elapsed() < Duration::from_secs(2));
+    drop(stalled);
+    // init is still process 1 of its namespace and alive.
+    assert_eq!(sandbox.init_proc().expect("init").ns_pid, 1);
+    healthy(&sandbox);
+}
+
+#[test]
+fn fifty_concurrent_status_requests_are_all_answered() {
+    let sandbox = Sandbox::start(&[("svc", SVC)], &[]);
+    let pid = status_pid(
+        &run(&sandbox, "start", &["svc"]),
+        "svc start/running, process ",
+    );
+    let children: Vec<std::process::Child> = (0..50)
+        .map(|_| {
+            sandbox
+                .initctl_command("status", &["svc"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn initctl")
+        })
+        .collect();
+    let want = format!("svc start/running, process {pid}\n");
+    for child in children {
+        ok(&child.wait_with_output().unwrap().into(), &want);
+    }
 }
