@@ -860,10 +860,28 @@ fn raw_exchange(sandbox: &Sandbox, bytes: &[u8]) -> (Vec<u8>, bool) {
     // init may close the connection before everything is written.
     let _ = stream.write_all(bytes);
     let mut answer = Vec::new();
+    let begin = Instant::now();
     let closed = match stream.read_to_end(&mut answer) {
         Ok(_) => true,
         Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
     };
+    let took = begin.elapsed();
+    assert!(
+        took < Duration::from_secs(2),
+        "init took {took:?} to refuse {bytes:?}"
+    );
+    // Either nothing, or one error response frame.
+    if !answer.is_empty() {
+        let (prefix, body) = answer.split_at(4);
+        let length = u32::from_be_bytes(prefix.try_into().unwrap()) as usize;
+        assert_eq!(length, body.len(), "{answer:?}");
+        match kindling::control::protocol::decode_response(body) {
+            Ok(kindling::control::Response::Error(message)) => {
+                assert!(message.starts_with("Invalid request"), "{message}")
+            }
+            other => panic!("not an error response: {other:?}"),
+        }
+    }
     (answer, closed)
 }
 
@@ -875,13 +893,13 @@ fn garbage_and_oversized_requests_are_refused_and_init_keeps_serving() {
     };
     // A frame whose body is garbage.
     let mut garbage = 16u32.to_be_bytes().to_vec();
-    garbage.extend_from_slice(b"\xff\xfe garbage \x00\x01\x02\x03");
+    garbage.extend_from_slice(b"\xff\xfe garbage! \x00\x01\x02\x03");
     let (_, closed) = raw_exchange(&sandbox, &garbage);
     assert!(closed, "init kept a garbage connection open");
     healthy(&sandbox);
     // Same, little-endian length.
     let mut garbage = 16u32.to_le_bytes().to_vec();
-    garbage.extend_from_slice(b"\xff\xfe garbage \x00\x01\x02\x03");
+    garbage.extend_from_slice(b"\xff\xfe garbage! \x00\x01\x02\x03");
     let (_, closed) = raw_exchange(&sandbox, &garbage);
     assert!(closed, "init kept a garbage connection open");
     healthy(&sandbox);
@@ -932,4 +950,113 @@ fn fifty_concurrent_status_requests_are_all_answered() {
     for child in children {
         ok(&child.wait_with_output().unwrap().into(), &want);
     }
+}
+
+#[test]
+fn failures_while_stopping_and_restarting_and_waited_stop_on_events() {
+    let sandbox = Sandbox::start(
+        &[
+            ("psfail", "exec sleep 1000\npost-stop exec false\n"),
+            (
+                "rs",
+                "pre-start exec sh -c 'test ! -e @OUT@/fail-flag'\nexec sleep 1001\n",
+            ),
+            ("plain", "exec sleep 1002\n"),
+            (
+                "byev",
+                &format!(
+                    "stop on halt-it\nexec sleep 1003\npost-stop exec sh -c 'sleep 1; {}'\n",
+                    note("byev-post-stop")
+                ),
+            ),
+        ],
+        &[],
+    );
+    status_pid(
+        &run(&sandbox, "start", &["psfail"]),
+        "psfail start/running, process ",
+    );
+    fails(
+        &run(&sandbox, "stop", &["psfail"]),
+        "stop: Job failed while stopping\n",
+    );
+
+    status_pid(
+        &run(&sandbox, "start", &["rs"]),
+        "rs start/running, process ",
+    );
+    std::fs::write(sandbox.out_path("fail-flag"), "").unwrap();
+    fails(
+        &run(&sandbox, "restart", &["rs"]),
+        "restart: Job failed to restart\n",
+    );
+
+    // restart without pre-stop: a new main process.
+    let old = status_pid(
+        &run(&sandbox, "start", &["plain"]),
+        "plain start/running, process ",
+    );
+    let new = status_pid(
+        &run(&sandbox, "restart", &["plain"]),
+        "plain start/running, process ",
+    );
+    assert_ne!(old, new);
+
+    // `emit` of a `stop on` event returns once the job fully stopped, post-stop included.
+    status_pid(
+        &run(&sandbox, "start", &["byev"]),
+        "byev start/running, process ",
+    );
+    let begin = Instant::now();
+    ok(&run(&sandbox, "initctl", &["emit", "halt-it"]), "");
+    assert!(begin.elapsed() >= Duration::from_millis(900));
+    assert_eq!(
+        sandbox.read_out("order").as_deref(),
+        Some("byev-post-stop\n")
+    );
+    ok(&run(&sandbox, "status", &["byev"]), "byev stop/waiting\n");
+}
+
+#[test]
+fn global_options_quiet_system_and_user() {
+    let sandbox = Sandbox::start(&[("svc", SVC)], &[]);
+    // Debian's umountnfs.sh: `initctl --quiet emit …`.
+    ok(
+        &run(
+            &sandbox,
+            "initctl",
+            &["--quiet", "emit", "unmounted-remote-filesystems"],
+        ),
+        "",
+    );
+    ok(
+        &run(&sandbox, "initctl", &["--system", "status", "svc"]),
+        "svc stop/waiting\n",
+    );
+    let user = run(&sandbox, "initctl", &["--user", "status", "svc"]);
+    assert_eq!((user.out.as_str(), user.code), ("", 1), "{user:?}");
+    assert!(user.err.starts_with("initctl: "), "{user:?}");
+    // With --no-wait the status line is a snapshot, and the job does get running.
+    let nowait = run(&sandbox, "start", &["--no-wait", "svc"]);
+    assert_eq!((nowait.err.as_str(), nowait.code), ("", 0), "{nowait:?}");
+    assert!(nowait.out.starts_with("svc start/"), "{nowait:?}");
+    let pid = sandbox.wait_for_process("sleep 1000", TIMEOUT).ns_pid;
+    sandbox.wait_for("svc running", TIMEOUT, || {
+        (run(&sandbox, "status", &["svc"]).out == format!("svc start/running, process {pid}\n"))
+            .then_some(())
+    });
+}
+
+#[test]
+fn an_oversized_request_is_refused_by_the_client_and_init_keeps_serving() {
+    let sandbox = Sandbox::start(&[("svc", SVC), ("w", W)], &[]);
+    let big = format!("K={}", "x".repeat(100 * 1024));
+    let refused = run(&sandbox, "initctl", &["emit", "foo", &big]);
+    assert_eq!((refused.out.as_str(), refused.code), ("", 1), "{refused:?}");
+    assert!(refused.err.starts_with("initctl: "), "{refused:?}");
+    ok(&run(&sandbox, "status", &["svc"]), "svc stop/waiting\n");
+    fails(
+        &run(&sandbox, "status", &["w", "X=9"]),
+        "status: Unknown instance: 9\n",
+    );
 }
