@@ -1060,3 +1060,28 @@ fn an_oversized_request_is_refused_by_the_client_and_init_keeps_serving() {
         "status: Unknown instance: 9\n",
     );
 }
+
+/// upstart.md §2.9 [V]: `start` (no arguments) inside pre-stop cancels the stop, and the
+/// waiting `stop` caller prints `job start/running, process N`.
+#[test]
+#[ignore = "bug: the waiting `stop` caller is answered with the status at the moment the \
+            pre-stop's `start` cancelled the stop (`selfstart start/pre-stop, process N` + \
+            `\\tpre-stop process M`), not `selfstart start/running, process N` as §2.9 says"]
+fn stop_cancelled_by_start_in_pre_stop_prints_running() {
+    let initctl = pid1::INITCTL;
+    let sandbox = Sandbox::start(
+        &[(
+            "selfstart",
+            &format!("env KINDLING_SOCKET\nexec sleep 1002\npre-stop exec {initctl} start\n"),
+        )],
+        &[],
+    );
+    let pid = status_pid(
+        &run(&sandbox, "start", &["selfstart"]),
+        "selfstart start/running, process ",
+    );
+    ok(
+        &run(&sandbox, "stop", &["selfstart"]),
+        &format!("selfstart start/running, process {pid}\n"),
+    );
+}
