@@ -43,6 +43,9 @@ use std::time::{Duration, Instant};
 /// The init binary under test.
 pub const INIT: &str = env!("CARGO_BIN_EXE_init");
 
+/// The initctl binary under test (its links `start`, `stop`, … are made per sandbox).
+pub const INITCTL: &str = env!("CARGO_BIN_EXE_initctl");
+
 /// A generous default for anything that should take milliseconds (2 shared cores).
 pub const TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -668,6 +671,52 @@ impl Sandbox {
             .stdin(Stdio::null())
             .output()
             .expect("run nsenter")
+    }
+
+    /// The control socket this sandbox's init listens on (`KINDLING_SOCKET` in its environment).
+    pub fn socket(&self) -> PathBuf {
+        self.dir.join("control.sock")
+    }
+
+    /// Runs the real `initctl` from the host against this sandbox's init; returns its output.
+    pub fn initctl(&self, args: &[&str]) -> Output {
+        self.initctl_as("initctl", args)
+    }
+
+    /// Like [`Sandbox::initctl`], invoked as `prog` (`start`, `stop`, `restart`, `reload`,
+    /// `status`: a symlink to initctl of that name in `DIR/bin`).
+    pub fn initctl_as(&self, prog: &str, args: &[&str]) -> Output {
+        self.initctl_command(prog, args)
+            .output()
+            .expect("run initctl")
+    }
+
+    /// The command [`Sandbox::initctl_as`] runs (environment cleared but for `PATH` and
+    /// `KINDLING_SOCKET`, stdin null), to be changed further (uid, spawn) by the caller.
+    pub fn initctl_command(&self, prog: &str, args: &[&str]) -> Command {
+        let mut command = Command::new(self.initctl_link(prog));
+        command
+            .args(args)
+            .env_clear()
+            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+            .env("KINDLING_SOCKET", self.socket())
+            .stdin(Stdio::null());
+        command
+    }
+
+    /// `DIR/bin/PROG`, a symlink to the initctl binary (made on first use); `initctl` itself
+    /// for `initctl`.
+    pub fn initctl_link(&self, prog: &str) -> PathBuf {
+        if prog == "initctl" {
+            return PathBuf::from(INITCTL);
+        }
+        let bin = self.dir.join("bin");
+        let link = bin.join(prog);
+        if fs::symlink_metadata(&link).is_err() {
+            fs::create_dir_all(&bin).expect("create bin directory");
+            let _ = std::os::unix::fs::symlink(INITCTL, &link);
+        }
+        link
     }
 
     /// `VmRSS` of init in KiB.
