@@ -1064,9 +1064,6 @@ fn an_oversized_request_is_refused_by_the_client_and_init_keeps_serving() {
 /// upstart.md §2.9 [V]: `start` (no arguments) inside pre-stop cancels the stop, and the
 /// waiting `stop` caller prints `job start/running, process N`.
 #[test]
-#[ignore = "bug: the waiting `stop` caller is answered with the status at the moment the \
-            pre-stop's `start` cancelled the stop (`selfstart start/pre-stop, process N` + \
-            `\\tpre-stop process M`), not `selfstart start/running, process N` as §2.9 says"]
 fn stop_cancelled_by_start_in_pre_stop_prints_running() {
     let initctl = pid1::INITCTL;
     let sandbox = Sandbox::start(

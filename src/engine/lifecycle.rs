@@ -198,10 +198,12 @@ impl Engine {
                     self.unblock(id);
                 }
                 Blocked::Client(client, request) => {
-                    let reply = if failed {
-                        PendingReply::Failed(request)
-                    } else {
-                        PendingReply::StatusOf(key.clone())
+                    let reply = match (failed, request) {
+                        (true, _) => PendingReply::Failed(request),
+                        (false, super::instance::Request::Stop) => {
+                            PendingReply::StatusAfterStop(key.clone())
+                        }
+                        (false, _) => PendingReply::StatusOf(key.clone()),
                     };
                     self.replies.push((client, reply));
                 }

@@ -69,6 +69,9 @@ pub struct Engine {
 enum PendingReply {
     Ready(Reply),
     StatusOf(InstanceKey),
+    /// A waited `stop` that ended: worded once a `start` that cancelled it during pre-stop
+    /// has taken the job back to running (what initctl's follow-up status query shows).
+    StatusAfterStop(InstanceKey),
     Failed(Request),
 }
 
@@ -304,16 +307,28 @@ impl Engine {
     }
 
     fn send_replies(&mut self) {
+        let mut later = Vec::new();
         for (client, pending) in std::mem::take(&mut self.replies) {
             let reply = match pending {
                 PendingReply::Ready(reply) => reply,
                 PendingReply::Failed(request) => Reply::Error(request.failure_message().into()),
-                PendingReply::StatusOf(key) => Reply::Status(match self.instance(&key) {
-                    Some(instance) => instance.status_lines(),
-                    None => vec![format!("{} stop/waiting", key.job)],
-                }),
+                PendingReply::StatusAfterStop(key)
+                    if self
+                        .instance(&key)
+                        .is_some_and(|i| i.state == State::PreStop && i.goal == Goal::Start) =>
+                {
+                    later.push((client, PendingReply::StatusAfterStop(key)));
+                    continue;
+                }
+                PendingReply::StatusOf(key) | PendingReply::StatusAfterStop(key) => {
+                    Reply::Status(match self.instance(&key) {
+                        Some(instance) => instance.status_lines(),
+                        None => vec![format!("{} stop/waiting", key.job)],
+                    })
+                }
             };
             self.effects.push(Effect::Reply { client, reply });
         }
+        self.replies = later;
     }
 }

@@ -11,7 +11,7 @@
 use super::condition::Condition;
 use super::instance::{Blocked, Failure, Instance, Request};
 use super::queue::{PendingEvent, Progress, Waiter};
-use super::{ClassEntry, Engine, EngineConfig, Goal, InstanceKey, State};
+use super::{ClassEntry, Engine, EngineConfig, Goal, InstanceKey, PendingReply, State};
 use crate::environ::Env;
 use crate::event::{Event, EventExpr, EventMatch, MatchArg};
 use crate::job::{
@@ -62,6 +62,21 @@ impl Engine {
                     }
                 }
             }
+        }
+        // Answers held back until a cancelled stop has settled (see `send_replies`).
+        let deferred: Vec<_> = self
+            .replies
+            .iter()
+            .filter_map(|(client, reply)| match reply {
+                PendingReply::StatusAfterStop(key) => Some((*client, key)),
+                _ => None,
+            })
+            .collect();
+        out.num(deferred.len() as u64);
+        for (client, key) in deferred {
+            out.num(client);
+            out.string(&key.job);
+            out.string(&key.instance);
         }
         out.text
     }
@@ -134,6 +149,16 @@ impl Engine {
                     waiters,
                 },
             );
+        }
+        for _ in 0..input.count()? {
+            let client = input.num()?;
+            let key = InstanceKey {
+                job: input.string()?,
+                instance: input.string()?,
+            };
+            engine
+                .replies
+                .push((client, PendingReply::StatusAfterStop(key)));
         }
         // Derived tables: which pid is whose, which timer kills whom, who cares for what.
         for entry in engine.classes.values() {
