@@ -12,6 +12,7 @@
 //! PROCESS`, `control FD` (the listening socket), `client ID FD` (waiting clients), `trace …` (the tracer's own lines), and last `engine …` (the engine's state on
 //! one line). Strings are percent-encoded so no line holds a space it did not mean.
 
+use crate::engine::snapshot::{decode_string as decode, encode_string as encode};
 use crate::engine::{ClientId, InstanceKey, Pid};
 use crate::job::ProcessKind;
 use std::ffi::CString;
@@ -114,41 +115,6 @@ impl Handover {
 fn number<T: std::str::FromStr>(word: &str) -> Result<T, String> {
     word.parse()
         .map_err(|_| format!("expected a number, found {word}"))
-}
-
-fn encode(s: &str) -> String {
-    let mut out = String::from("=");
-    for byte in s.bytes() {
-        if byte.is_ascii_alphanumeric() || b"._/-:,".contains(&byte) {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
-fn decode(word: &str) -> Result<String, String> {
-    let encoded = word
-        .strip_prefix('=')
-        .ok_or_else(|| format!("expected a string, found {word}"))?;
-    let mut out = Vec::new();
-    let mut rest = encoded.as_bytes();
-    while let Some((&byte, tail)) = rest.split_first() {
-        if byte == b'%' {
-            let hex = tail
-                .get(..2)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| format!("bad escape in {word}"))?;
-            out.push(hex);
-            rest = tail.get(2..).unwrap_or_default();
-        } else {
-            out.push(byte);
-            rest = tail;
-        }
-    }
-    String::from_utf8(out).map_err(|_| format!("bad text in {word}"))
 }
 
 /// Sets or clears close-on-exec on a descriptor we keep.

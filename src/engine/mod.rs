@@ -15,7 +15,7 @@ mod condition;
 mod instance;
 mod lifecycle;
 mod queue;
-mod snapshot;
+pub(crate) mod snapshot;
 
 pub use api::*;
 

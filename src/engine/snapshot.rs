@@ -242,14 +242,7 @@ impl Out {
     }
 
     fn string(&mut self, s: &str) {
-        self.text.push('=');
-        for byte in s.bytes() {
-            if byte.is_ascii_alphanumeric() || b"._/-:,".contains(&byte) {
-                self.text.push(byte as char);
-            } else {
-                self.text.push_str(&format!("%{byte:02X}"));
-            }
-        }
+        self.text.push_str(&encode_string(s));
         self.text.push(' ');
     }
 
@@ -537,38 +530,15 @@ impl<'a> In<'a> {
         }
     }
 
-    fn decode(word: &str) -> Result<String, String> {
-        let Some(encoded) = word.strip_prefix('=') else {
-            return Err(format!("expected a string, found {word}"));
-        };
-        let bytes = encoded.as_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] == b'%' {
-                let hex = encoded
-                    .get(i + 1..i + 3)
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                    .ok_or_else(|| format!("bad escape in {word}"))?;
-                out.push(hex);
-                i += 3;
-            } else {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-        String::from_utf8(out).map_err(|_| format!("bad text in {word}"))
-    }
-
     fn string(&mut self) -> Result<String, String> {
         let word = self.word()?;
-        In::decode(word)
+        decode_string(word)
     }
 
     fn opt_string(&mut self) -> Result<Option<String>, String> {
         match self.word()? {
             "-" => Ok(None),
-            word => In::decode(word).map(Some),
+            word => decode_string(word).map(Some),
         }
     }
 
@@ -868,4 +838,43 @@ fn resource_from_name(name: &str) -> Result<Resource, String> {
         .find(|(_, n)| *n == name)
         .map(|(r, _)| *r)
         .ok_or_else(|| format!("unknown resource {name}"))
+}
+
+/// A string as one whitespace-free token: `=` and the bytes, percent-encoding all but
+/// `[A-Za-z0-9._/-:,]` (so the empty string is `=`). Shared with the re-exec hand-over.
+pub(crate) fn encode_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 1);
+    out.push('=');
+    for byte in s.bytes() {
+        if byte.is_ascii_alphanumeric() || b"._/-:,".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// The inverse of [`encode_string`]; a malformed token is an error.
+pub(crate) fn decode_string(word: &str) -> Result<String, String> {
+    let encoded = word
+        .strip_prefix('=')
+        .ok_or_else(|| format!("expected a string, found {word}"))?;
+    let mut out = Vec::with_capacity(encoded.len());
+    let mut rest = encoded.as_bytes();
+    while let Some((&byte, tail)) = rest.split_first() {
+        if byte == b'%' {
+            let hex = tail
+                .get(..2)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| format!("bad escape in {word}"))?;
+            out.push(hex);
+            rest = tail.get(2..).unwrap_or_default();
+        } else {
+            out.push(byte);
+            rest = tail;
+        }
+    }
+    String::from_utf8(out).map_err(|_| format!("bad text in {word}"))
 }
