@@ -45,8 +45,9 @@ const RELOAD_DELAY: Duration = Duration::from_millis(50);
 enum Wake {
     /// The spawn error pipe of `pid` became readable (a child error, or EOF after exec).
     SpawnChecked(Pid),
-    /// A job log's pty (this master fd) closed; what could not be written yet is handed back.
-    LogDone(RawFd, Option<LogFile>),
+    /// A job log's pty closed (the log with this id); what could not be written yet is
+    /// handed back.
+    LogDone(u64, Option<LogFile>),
     Timer(TimerId),
     /// The conf directories were quiet for [`RELOAD_DELAY`] after a change.
     Reload,
@@ -92,8 +93,11 @@ pub struct Daemon {
     pending_spawns: HashMap<Pid, PendingSpawn>,
     timers: HashMap<TimerId, AbortHandle>,
     log_book: LogBook,
-    /// Live job log ptys (master fd → log path), for the re-exec hand-over.
-    logs: HashMap<RawFd, std::path::PathBuf>,
+    /// Live job log ptys (log id → master fd and log path), for the re-exec hand-over.
+    /// Keyed by id, not fd: a closed master's number may be reused by a new pty before the
+    /// loop hears that the old log is done.
+    logs: HashMap<u64, (RawFd, std::path::PathBuf)>,
+    next_log: u64,
     /// Control clients waiting for the engine's answer.
     pending: Pending,
     log_priority: LogPriority,
@@ -171,6 +175,7 @@ impl Daemon {
             timers: HashMap::new(),
             log_book: LogBook::new(),
             logs: HashMap::new(),
+            next_log: 0,
             pending: Pending::new(),
             log_priority,
             control_fd: None,
@@ -255,8 +260,8 @@ impl Daemon {
     fn woke(&mut self, wake: Wake) {
         match wake {
             Wake::SpawnChecked(pid) => self.check_spawn(pid),
-            Wake::LogDone(fd, file) => {
-                self.logs.remove(&fd);
+            Wake::LogDone(id, file) => {
+                self.logs.remove(&id);
                 if let Some(file) = file {
                     self.log_book.keep(file);
                 }
@@ -367,7 +372,7 @@ impl Daemon {
                                 supervise::log_path(&self.options.logdir, &key.job, &key.instance);
                             self.watch_log(JobLog::new(master, path));
                         }
-                        self.watch_spawn(pid, key.clone(), process, spawned.errors);
+                        self.watch_spawn(pid, key.clone(), process, Rc::new(spawned.errors));
                         facts.push_back(Fact::Spawned { key, process, pid });
                     }
                     Err(error) => facts.push_back(Fact::SpawnFailed {
@@ -510,8 +515,7 @@ impl Daemon {
 
     /// Watches the error pipe of a fresh child: a record means setup failed, EOF that the
     /// exec happened.
-    fn watch_spawn(&mut self, pid: Pid, key: InstanceKey, kind: ProcessKind, errors: OwnedFd) {
-        let errors = Rc::new(errors);
+    fn watch_spawn(&mut self, pid: Pid, key: InstanceKey, kind: ProcessKind, errors: Rc<OwnedFd>) {
         let wake = self.wake.clone();
         let fd = SharedFd(errors.clone());
         let task = tokio::task::spawn_local(async move {
@@ -540,10 +544,7 @@ impl Daemon {
             SpawnCheck::Pending => {
                 // Spurious readiness: watch again.
                 if let Some(pending) = self.pending_spawns.remove(&pid) {
-                    let errors = Rc::try_unwrap(pending.errors);
-                    if let Ok(errors) = errors {
-                        self.watch_spawn(pid, pending.key, pending.kind, errors);
-                    }
+                    self.watch_spawn(pid, pending.key, pending.kind, pending.errors);
                 }
             }
             SpawnCheck::Ok => {
@@ -566,8 +567,10 @@ impl Daemon {
 
     fn watch_log(&mut self, log: JobLog) {
         let wake = self.wake.clone();
-        let master = log.as_raw_fd();
-        self.logs.insert(master, log.file().path().to_path_buf());
+        let id = self.next_log;
+        self.next_log += 1;
+        self.logs
+            .insert(id, (log.as_raw_fd(), log.file().path().to_path_buf()));
         tokio::task::spawn_local(async move {
             let Ok(fd) = watch(log) else {
                 return;
@@ -584,7 +587,7 @@ impl Daemon {
                 }
             }
             let log = fd.into_inner();
-            let _ = wake.send(Wake::LogDone(master, log.finish()));
+            let _ = wake.send(Wake::LogDone(id, log.finish()));
         });
     }
 
@@ -599,11 +602,7 @@ impl Daemon {
         let handover = reexec::Handover {
             engine: self.engine.save(),
             tracer: self.tracer.save(),
-            logs: self
-                .logs
-                .iter()
-                .map(|(fd, path)| (*fd, path.clone()))
-                .collect(),
+            logs: self.logs.values().cloned().collect(),
             spawns: self
                 .pending_spawns
                 .iter()
@@ -670,7 +669,7 @@ impl Daemon {
             reexec::set_cloexec(fd, true);
             // SAFETY: as above, the error pipe of a child whose exec was not confirmed yet.
             let errors = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
-            self.watch_spawn(pid, key, kind, errors);
+            self.watch_spawn(pid, key, kind, Rc::new(errors));
         }
         self.inherited_control = handover.control;
         for (client, fd) in handover.clients {
