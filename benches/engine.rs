@@ -2,7 +2,7 @@
 //!
 //! 200 jobs with varied `start on` expressions (event names, env patterns, `and`/`or`), most
 //! of which only ever match in part; a handful of tasks really start, and two services start
-//! and stop. A tiny simulated world answers every `Effect::Spawn` with `Fact::Spawned` and,
+//! and stop. A tiny simulated world answers every `Effect::Spawn` with `Fact::Spawned` and `Fact::Execed` and,
 //! for tasks, `Fact::Exited`, and every `Effect::KillGroup` with the process's death, so
 //! each task runs to `stop/waiting` and emits its own job events. Goal: ≥ 100,000 events/s.
 //! `cargo bench --bench engine` measures; `cargo test --benches` runs it once.
@@ -187,6 +187,7 @@ impl World {
                         self.next_pid += 1;
                         let pid = self.next_pid;
                         queue.push_back(Fact::Spawned { key, process, pid });
+                        queue.push_back(Fact::Execed { pid });
                         if class.task || process != ProcessKind::Main {
                             let status = ExitStatus::Exited(0);
                             queue.push_back(Fact::Exited { pid, status });

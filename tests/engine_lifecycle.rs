@@ -274,6 +274,25 @@ fn pre_start_spawn_failure_fails_the_job_and_main_never_runs() {
     );
 }
 
+/// Issue 11.2: the child forked, then could not exec. The job was never running: no
+/// `started`, `start` fails, `stopped` has no exit fields.
+#[test]
+fn a_child_that_fails_before_exec_never_makes_the_job_running() {
+    for kind in [Main, PreStart] {
+        let mut sim = Sim::new(&[("j", "pre-start exec /nonexistent/pre\nexec /nonexistent\n")]);
+        sim.hooks_exit(0);
+        sim.fail_in_child("j", kind, "unable to execute: No such file or directory");
+        let start = sim.start("j", &[], true);
+        assert_eq!(sim.answer(start), "error: Job failed to start", "{kind}");
+        assert_eq!(sim.count_events("started j"), 0, "{kind}");
+        assert_eq!(
+            sim.event_env("stopped j"),
+            format!("JOB=j INSTANCE= RESULT=failed PROCESS={kind}")
+        );
+        assert_eq!(sim.status_line("j"), "j stop/waiting");
+    }
+}
+
 #[test]
 fn main_dying_in_stopping_before_the_kill_is_not_a_failure() {
     let mut sim = Sim::new(&[

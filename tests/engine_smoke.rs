@@ -52,6 +52,8 @@ impl Sim {
                         self.next_pid += 1;
                         self.log.push(format!("spawn {} {}", key.job, process));
                         self.running.push((pid, key.clone(), process));
+                        // A stack: Execed goes under Spawned so it is handled after it.
+                        queue.push(Fact::Execed { pid });
                         queue.push(Fact::Spawned { key, process, pid });
                     }
                     Effect::EventFinished { event, failed } => self.log.push(format!(

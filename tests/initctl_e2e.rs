@@ -1082,3 +1082,100 @@ fn stop_cancelled_by_start_in_pre_stop_prints_running() {
         &format!("selfstart start/running, process {pid}\n"),
     );
 }
+
+/// Issue 11.2: a process whose setup or exec fails in the child is a spawn failure, whatever
+/// its kind and whether it is an `exec` or a `script`: `start` says so (it used to print
+/// `start/running` because the job was taken as running at the fork), `started` is never
+/// emitted, and `stopped` says `RESULT=failed PROCESS=…` without an exit status.
+#[test]
+fn a_spawn_that_fails_in_the_child_is_a_failed_start() {
+    let watch = "start on started or stopped\ninstance $UPSTART_EVENTS-$JOB\ntask\n\
+         exec sh -c 'echo \"$UPSTART_EVENTS $RESULT $PROCESS ${EXIT_STATUS-none} \
+         ${EXIT_SIGNAL-none}\" > @OUT@/ev-$JOB-$UPSTART_EVENTS'\n";
+    let sandbox = Sandbox::start(
+        &[
+            ("noexe", "exec /nonexistent/kindling-binary\n"),
+            (
+                "noscript",
+                "chdir /nonexistent/kindling-dir\nscript\n  sleep 1000\nend script\n",
+            ),
+            (
+                "nopre",
+                "pre-start exec /nonexistent/kindling-pre\nexec sleep 1000\n",
+            ),
+            (
+                "noprescript",
+                "chdir /nonexistent/kindling-dir\npre-start script\n  true\nend script\n\
+                 exec sleep 1000\n",
+            ),
+            (
+                "nopost",
+                "exec sleep 1000\npost-stop exec /nonexistent/kindling-post\n",
+            ),
+            ("watch", watch),
+        ],
+        &[],
+    );
+    for (job, kind, why) in [
+        (
+            "noexe",
+            "main",
+            "unable to execute: No such file or directory",
+        ),
+        (
+            "noscript",
+            "main",
+            "unable to change working directory: No such file or directory",
+        ),
+        (
+            "nopre",
+            "pre-start",
+            "unable to execute: No such file or directory",
+        ),
+        (
+            "noprescript",
+            "pre-start",
+            "unable to change working directory: No such file or directory",
+        ),
+    ] {
+        fails(
+            &run(&sandbox, "start", &[job]),
+            "start: Job failed to start\n",
+        );
+        sandbox.wait_for_log(
+            &format!("Failed to spawn {job} {kind} process: {why}"),
+            TIMEOUT,
+        );
+        assert_eq!(
+            sandbox.wait_for_file(format!("ev-{job}-stopped"), TIMEOUT),
+            format!("stopped failed {kind} none none\n"),
+            "{job}"
+        );
+        ok(
+            &run(&sandbox, "status", &[job]),
+            &format!("{job} stop/waiting\n"),
+        );
+    }
+    // The post-stop of a job that ran fails its stop the same way.
+    status_pid(
+        &run(&sandbox, "start", &["nopost"]),
+        "nopost start/running, process ",
+    );
+    fails(
+        &run(&sandbox, "stop", &["nopost"]),
+        "stop: Job failed while stopping\n",
+    );
+    sandbox.wait_for_log(
+        "Failed to spawn nopost post-stop process: unable to execute: No such file or directory",
+        TIMEOUT,
+    );
+    assert_eq!(
+        sandbox.wait_for_file("ev-nopost-stopped", TIMEOUT),
+        "stopped failed post-stop none none\n"
+    );
+    sandbox.wait_idle(TIMEOUT);
+    for job in ["noexe", "noscript", "nopre", "noprescript"] {
+        assert_eq!(sandbox.read_out(format!("ev-{job}-started")), None, "{job}");
+    }
+    assert!(sandbox.find("sleep 1000").is_empty());
+}

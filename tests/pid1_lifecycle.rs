@@ -138,7 +138,7 @@ fn job_environment_is_upstarts() {
     );
     assert_eq!(
         env_get(&plain, "PATH"),
-        Some("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+        Some("/usr/local/sbin:/usr/local/bin:/usr/bin:/usr/sbin:/sbin:/bin"),
         "{plain:?}"
     );
     assert_eq!(env_get(&plain, "TERM"), Some("linux"), "{plain:?}");

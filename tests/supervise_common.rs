@@ -41,7 +41,7 @@ pub fn env(pairs: &[(&str, &str)]) -> Env {
     let mut env = Env::new();
     env.set(
         "PATH",
-        "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "/usr/local/sbin:/usr/local/bin:/usr/bin:/usr/sbin:/sbin:/bin",
     );
     for (key, value) in pairs {
         env.set(key, value);

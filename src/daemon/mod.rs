@@ -535,7 +535,8 @@ impl Daemon {
         );
     }
 
-    /// Reads a child's error pipe: a setup error becomes `SpawnFailed`.
+    /// Reads a child's error pipe: a setup error becomes `SpawnFailed`, EOF (the exec
+    /// closed it) `Execed`.
     fn check_spawn(&mut self, pid: Pid) {
         let Some(pending) = self.pending_spawns.get(&pid) else {
             return;
@@ -550,6 +551,7 @@ impl Daemon {
             SpawnCheck::Ok => {
                 if let Some(pending) = self.pending_spawns.remove(&pid) {
                     pending.watcher.abort();
+                    self.feed(Fact::Execed { pid });
                 }
             }
             SpawnCheck::Failed(error) => {

@@ -9,7 +9,7 @@ use nix::sys::stat::{makedev, mknod, Mode, SFlag};
 use std::path::Path;
 
 /// The `PATH` init gives itself and every job (Upstart's `init/paths.h`).
-pub const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+pub const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/bin:/usr/sbin:/sbin:/bin";
 
 /// Runs the start-up duties of PID 1 (Upstart `main.c`, non-user mode, in order).
 pub fn setup() -> Vec<String> {

@@ -44,12 +44,17 @@ pub enum Fact {
     },
     /// A control request about a job.
     Command { client: ClientId, command: Command },
-    /// A `Spawn` effect forked: the process now runs under `pid`.
+    /// A `Spawn` effect forked: the child runs under `pid` and is setting itself up. Its
+    /// exec is confirmed later by [`Fact::Execed`], or it reports [`Fact::SpawnFailed`].
     Spawned {
         key: InstanceKey,
         process: ProcessKind,
         pid: Pid,
     },
+    /// The child `pid` of a [`Fact::Spawned`] exec'd its command: its setup (user lookup,
+    /// chdir, limits, console…) succeeded. Only now is a main process without `expect`
+    /// running: a `start` is answered and `started` emitted after this, never before.
+    Execed { pid: Pid },
     /// A `Spawn` effect failed: fork failed, or the child reported an error before `exec`.
     SpawnFailed {
         key: InstanceKey,
@@ -83,7 +88,8 @@ pub enum Command {
 /// Something the daemon must do.
 #[derive(Debug, Clone)]
 pub enum Effect {
-    /// Run a job process. Answer with [`Fact::Spawned`] or [`Fact::SpawnFailed`].
+    /// Run a job process. Answer with [`Fact::Spawned`] or [`Fact::SpawnFailed`]; after
+    /// `Spawned`, with [`Fact::Execed`] or [`Fact::SpawnFailed`] once the child has told.
     Spawn {
         key: InstanceKey,
         process: ProcessKind,

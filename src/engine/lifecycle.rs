@@ -295,13 +295,23 @@ impl Engine {
             return;
         };
         instance.set_pid(kind, Some(pid));
-        let ready = kind == ProcessKind::Main
-            && instance.state == State::Spawned
-            && instance.class.expect == Expect::None;
         self.processes.insert(pid, (key.clone(), kind));
+    }
+
+    /// The child exec'd: a main process without `expect` is now running (Upstart's spawn
+    /// returned only after the exec, so a setup failure never looked like a start).
+    pub(crate) fn execed(&mut self, pid: Pid) {
+        let Some((key, ProcessKind::Main)) = self.processes.get(&pid).cloned() else {
+            return;
+        };
+        let ready = self.instance(&key).is_some_and(|i| {
+            i.state == State::Spawned
+                && i.class.expect == Expect::None
+                && i.pid(ProcessKind::Main) == Some(pid)
+        });
         if ready {
-            let next = self.next_state_of(key);
-            self.change_state(key, next);
+            let next = self.next_state_of(&key);
+            self.change_state(&key, next);
         }
     }
 

@@ -3,7 +3,9 @@
 //! Pure and deterministic: [`Engine::handle`] takes the time and one [`Fact`] and returns the
 //! [`Effect`]s the daemon must carry out. It never forks, signals, sleeps or reads a clock;
 //! process ids are opaque numbers the daemon hands in. The daemon answers every
-//! [`Effect::Spawn`] with [`Fact::Spawned`] or [`Fact::SpawnFailed`] before any other fact.
+//! [`Effect::Spawn`] with [`Fact::Spawned`] or [`Fact::SpawnFailed`] before any other fact,
+//! and a `Spawned` child later with [`Fact::Execed`] or [`Fact::SpawnFailed`] (before its
+//! [`Fact::Exited`]): a child's setup can fail after the fork, and only the child knows.
 //!
 //! Layout: [`condition`] (partial matches), [`instance`] (one instance, the transition
 //! table, status lines), `queue` (events and who blocks them), `lifecycle` (entering
@@ -108,6 +110,7 @@ impl Engine {
             }
             Fact::Command { client, command } => self.command(client, command),
             Fact::Spawned { key, process, pid } => self.spawned(&key, process, pid),
+            Fact::Execed { pid } => self.execed(pid),
             Fact::SpawnFailed {
                 key,
                 process,

@@ -10,7 +10,8 @@
 //!
 //! 1. `Effect::Spawn` → [`spawn()`]. `Ok` → `Fact::Spawned`; for a traced main process call
 //!    [`Tracer::follow`]; watch [`SpawnedProcess::errors`] for readability and answer
-//!    `Fact::SpawnFailed` when [`read_spawn_error`] says [`SpawnCheck::Failed`]. `Err` →
+//!    `Fact::SpawnFailed` when [`read_spawn_error`] says [`SpawnCheck::Failed`],
+//!    `Fact::Execed` when it says [`SpawnCheck::Ok`]. `Err` →
 //!    `Fact::SpawnFailed` at once. A child that fails writes its record *before* it exits, so
 //!    when the reaper reports a pid whose check is still pending, read the pipe first.
 //! 2. SIGCHLD (coalesced) → [`reap`] until it returns fewer than [`REAP_BATCH`] events →

@@ -141,6 +141,8 @@ pub struct Sim {
     hooks_exit: Option<i32>,
     stubborn: HashSet<String>,
     spawn_fail: HashMap<(String, ProcessKind), String>,
+    /// Forked, but the child reports this setup error instead of exec'ing.
+    child_fail: HashMap<(String, ProcessKind), String>,
     /// Facts handled per test action before the simulator gives up (see [`Sim::allow_runaway`]).
     step_limit: usize,
     allow_runaway: bool,
@@ -169,6 +171,7 @@ impl Sim {
             hooks_exit: None,
             stubborn: HashSet::new(),
             spawn_fail: HashMap::new(),
+            child_fail: HashMap::new(),
             step_limit: 10_000,
             allow_runaway: false,
             ran_away: false,
@@ -209,6 +212,14 @@ impl Sim {
     /// Spawning this process of job `job` fails with `error`.
     pub fn fail_spawn(&mut self, job: &str, kind: ProcessKind, error: &str) -> &mut Sim {
         self.spawn_fail
+            .insert((job.to_string(), kind), error.to_string());
+        self
+    }
+
+    /// This process of job `job` forks, then its child reports `error` (a missing binary,
+    /// a failed chdir) and exits, as the daemon sees it: `Spawned`, `SpawnFailed`, `Exited`.
+    pub fn fail_in_child(&mut self, job: &str, kind: ProcessKind, error: &str) -> &mut Sim {
+        self.child_fail
             .insert((job.to_string(), kind), error.to_string());
         self
     }
@@ -627,6 +638,7 @@ impl Sim {
                     .process(process)
                     .map(|p| p.command.clone())
                     .unwrap_or_default();
+                let child_error = self.child_fail.get(&(job.clone(), process)).cloned();
                 let exit_code = match self.auto_exit.get(&(job, process)) {
                     Some(&setting) => setting,
                     None if process != ProcessKind::Main => self.hooks_exit,
@@ -644,7 +656,30 @@ impl Sim {
                     },
                 );
                 self.timeline.push(Entry::Spawn { pid });
+                if let Some(error) = child_error {
+                    self.queue.push_back(Fact::Spawned {
+                        key: key.clone(),
+                        process,
+                        pid,
+                    });
+                    self.timeline.push(Entry::SpawnFailed {
+                        key: key.clone(),
+                        kind: process,
+                    });
+                    self.queue.push_back(Fact::SpawnFailed {
+                        key,
+                        process,
+                        error,
+                    });
+                    self.procs.remove(&pid);
+                    self.queue.push_back(Fact::Exited {
+                        pid,
+                        status: ExitStatus::Exited(255),
+                    });
+                    return;
+                }
                 self.queue.push_back(Fact::Spawned { key, process, pid });
+                self.queue.push_back(Fact::Execed { pid });
                 if let Some(code) = exit_code {
                     self.queue.push_back(Fact::Exited {
                         pid,

@@ -666,7 +666,7 @@ impl Sandbox {
             .env_clear()
             .env(
                 "PATH",
-                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                "/usr/local/sbin:/usr/local/bin:/usr/bin:/usr/sbin:/sbin:/bin",
             )
             .stdin(Stdio::null())
             .output()
