@@ -5,6 +5,8 @@
 mod engine_sim;
 
 use engine_sim::*;
+use kindling::engine::{Effect, Fact, LogLevel};
+use kindling::event::Event;
 
 // ----- blocking -----
 
@@ -309,6 +311,63 @@ fn job_starting_on_any_stopped_event_restarts_itself() {
         "ran {} times",
         sim.spawn_count("loop", Main)
     );
+}
+
+/// Issue 11.3: a job whose own events start and stop it, with no process to wait for.
+const SELF_LOOP: &str = "start on stopped a or startup\nstop on started a\n";
+
+#[test]
+fn a_loop_of_events_without_processes_is_cut_into_bounded_slices() {
+    let mut sim = Sim::new(&[("a", SELF_LOOP)]);
+    let event = Event::new("startup", env(&[]));
+    let mut warnings = Vec::new();
+    let mut effects = sim.handle_once(Fact::Emit {
+        event,
+        client: None,
+    });
+    // Every call returns, however long the loop: the daemon serves its socket in between.
+    for _ in 0..200 {
+        assert!(sim.busy(), "the loop goes on");
+        for effect in &effects {
+            if let Effect::Log { level, message } = effect {
+                if *level >= LogLevel::Warn {
+                    warnings.push(message.clone());
+                }
+            }
+        }
+        let finished = effects
+            .iter()
+            .filter(|e| matches!(e, Effect::EventFinished { .. }))
+            .count();
+        assert!(finished <= kindling::engine::STEPS_PER_FACT, "{finished}");
+        effects = sim.handle_once(Fact::Continue);
+    }
+    assert_eq!(
+        warnings,
+        [
+            "a is looping: started 100 times by events without waiting for a process; check \
+          its start on and stop on conditions"
+        ],
+    );
+}
+
+#[test]
+fn stop_command_ends_a_jobs_loop_of_its_own_events() {
+    let mut sim = Sim::new(&[("a", SELF_LOOP)]);
+    sim.allow_runaway(50);
+    sim.emit("startup", &[], false);
+    assert!(sim.ran_away && sim.busy());
+    // Whatever the moment (goal start, or a `stop on` already there first), the admin's
+    // stop sticks: the `stopped` event it ends with does not start the job again.
+    sim.handle_once(Fact::Continue);
+    sim.stop("a", &[], false);
+    sim.ran_away = false;
+    sim.emit("unrelated", &[], false);
+    assert!(!sim.ran_away && !sim.busy(), "the loop ended");
+    assert_eq!(sim.status_line("a"), "a stop/waiting");
+    // Only that one event is spared: another `stopped a` starts the loop again.
+    sim.emit("stopped", &[("JOB", "a")], false);
+    assert!(sim.ran_away);
 }
 
 // ----- job event environments -----

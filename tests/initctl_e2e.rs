@@ -1179,3 +1179,59 @@ fn a_spawn_that_fails_in_the_child_is_a_failed_start() {
     }
     assert!(sandbox.find("sleep 1000").is_empty());
 }
+
+/// Issue 11.3: one job whose own events start and stop it with no process in between used to
+/// keep init inside one engine call forever (100 % CPU, `initctl list` never answered). Init
+/// now serves its socket, signals and reaper between slices of the loop, says which job
+/// loops, and the admin's `stop` ends it.
+#[test]
+fn a_loop_of_events_without_processes_leaves_init_in_charge() {
+    let sandbox = Sandbox::start(
+        &[
+            ("a", "start on stopped a or startup\nstop on started a\n"),
+            ("t", "task\nexec sh -c 'echo ran > @OUT@/t'\n"),
+        ],
+        &[],
+    );
+    sandbox.wait_for_log(
+        "a is looping: started 100 times by events without waiting for a process; check its \
+         start on and stop on conditions",
+        TIMEOUT,
+    );
+    for _ in 0..5 {
+        let begin = Instant::now();
+        let list = run(&sandbox, "initctl", &["list"]);
+        assert_eq!((list.err.as_str(), list.code), ("", 0), "{list:?}");
+        assert!(list.out.starts_with("a "), "{list:?}");
+        assert!(
+            begin.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            begin.elapsed()
+        );
+    }
+    // The reaper still runs: a task started now runs to its end and is answered.
+    ok(&run(&sandbox, "start", &["t"]), "t stop/waiting\n");
+    assert_eq!(sandbox.read_out("t").as_deref(), Some("ran\n"));
+    assert!(sandbox.zombies().is_empty(), "{:?}", sandbox.zombies());
+
+    let stop = run(&sandbox, "stop", &["a"]);
+    assert!(
+        stop == Run {
+            out: "a stop/waiting\n".into(),
+            err: String::new(),
+            code: 0
+        } || stop.err == "stop: Job has already been stopped: a\n",
+        "{stop:?}"
+    );
+    sandbox.wait_for("a to stay stopped", TIMEOUT, || {
+        (run(&sandbox, "status", &["a"]).out == "a stop/waiting\n").then_some(())
+    });
+    let handled = sandbox.log_count("Handling stopped event");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        sandbox.log_count("Handling stopped event"),
+        handled,
+        "the loop ended"
+    );
+    ok(&run(&sandbox, "status", &["a"]), "a stop/waiting\n");
+}

@@ -53,6 +53,8 @@ enum Wake {
     Reload,
     /// `telinit u` was answered: re-execute now.
     ReExec,
+    /// The engine stopped short of idle (a loop of events): give it its next slice.
+    Continue,
 }
 
 /// A spawned process whose exec has not been confirmed yet.
@@ -107,6 +109,8 @@ pub struct Daemon {
     inherited_control: Option<RawFd>,
     watcher: Option<confsource::Watcher>,
     reload_scheduled: bool,
+    /// A [`Wake::Continue`] is on its way.
+    continue_scheduled: bool,
     wake: UnboundedSender<Wake>,
 }
 
@@ -182,6 +186,7 @@ impl Daemon {
             inherited_control: None,
             watcher: None,
             reload_scheduled: false,
+            continue_scheduled: false,
             wake,
         }
     }
@@ -276,6 +281,10 @@ impl Daemon {
                 self.reload_scheduled = false;
                 self.load_configuration();
             }
+            Wake::Continue => {
+                self.continue_scheduled = false;
+                self.feed(Fact::Continue);
+            }
         }
     }
 
@@ -341,6 +350,16 @@ impl Daemon {
             for effect in effects {
                 self.carry_out(effect, &mut facts);
             }
+        }
+        if self.engine.busy() && !self.continue_scheduled {
+            // The rest of the queue comes after whatever else is ready (a `stop` from the
+            // admin, a child's exit): one fact never holds the loop for long.
+            self.continue_scheduled = true;
+            let wake = self.wake.clone();
+            tokio::task::spawn_local(async move {
+                tokio::task::yield_now().await;
+                let _ = wake.send(Wake::Continue);
+            });
         }
     }
 

@@ -72,6 +72,9 @@ pub enum Fact {
     Stopped { pid: Pid },
     /// A timer armed with [`Effect::ArmTimer`] expired.
     TimerFired(TimerId),
+    /// Nothing new: go on with the event queue where the last fact's budget ran out
+    /// ([`crate::engine::Engine::busy`]).
+    Continue,
 }
 
 /// A control request the engine answers.

@@ -94,6 +94,8 @@ impl Engine {
         let Some(instance) = self.instance_mut(&key) else {
             return Err(format!("Unknown instance: {}", key.instance));
         };
+        // Even when a `stop on` got there first, the admin wants it to stay stopped.
+        instance.stopped_by_command = true;
         if instance.goal == Goal::Stop {
             return Err(format!(
                 "Job has already been stopped: {}",

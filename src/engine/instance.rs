@@ -70,6 +70,9 @@ pub(crate) struct Instance {
     pub(crate) kill_timer: Option<TimerId>,
     /// Forks seen so far while following the main process (`expect fork|daemon`).
     pub(crate) forks_seen: u32,
+    /// A `stop` command (not a `stop on` event) set the goal: the `stopped` event this stop
+    /// ends with does not start the job again.
+    pub(crate) stopped_by_command: bool,
 }
 
 pub(crate) fn process_index(kind: ProcessKind) -> usize {
@@ -102,6 +105,7 @@ impl Instance {
             respawn_count: 0,
             kill_timer: None,
             forks_seen: 0,
+            stopped_by_command: false,
         }
     }
 

@@ -19,6 +19,9 @@ impl Engine {
         let next = match self.instance_mut(key) {
             Some(instance) if instance.goal != goal => {
                 instance.goal = goal;
+                if goal != Goal::Stop {
+                    instance.stopped_by_command = false;
+                }
                 // A main process waiting for a wrongly guessed `expect` would hold the
                 // job in `spawned` forever; a stop goes on without it (decisions.md).
                 let awaiting_expect =
@@ -74,6 +77,7 @@ impl Engine {
                         instance.stop_env = None;
                         instance.failure = None;
                     }
+                    self.count_start(key);
                     let id = self.emit_job_event(key, "starting");
                     self.wait_for_event(key, id);
                     return;
@@ -137,7 +141,10 @@ impl Engine {
                     }
                 }
                 State::Waiting => {
-                    self.emit_job_event(key, "stopped");
+                    let id = self.emit_job_event(key, "stopped");
+                    if self.instance(key).is_some_and(|i| i.stopped_by_command) {
+                        self.spare(id, &key.job);
+                    }
                     self.job_finished(key, false);
                     self.remove_instance(key);
                     return;
@@ -264,6 +271,23 @@ impl Engine {
     }
 
     /// Asks the daemon to run one of the instance's processes.
+    /// Counts a start while the queue has not been idle; the [`super::LOOP_WARNING`]th says
+    /// which job is looping (once per loop: the count only resets when the queue is idle).
+    fn count_start(&mut self, key: &InstanceKey) {
+        let count = self.starts_in_a_row.entry(key.clone()).or_insert(0);
+        *count = count.saturating_add(1);
+        if *count == super::LOOP_WARNING {
+            let name = super::instance::display_name(&key.job, &key.instance);
+            self.log(LogLevel::Warn, || {
+                format!(
+                    "{name} is looping: started {} times by events without waiting for a \
+                     process; check its start on and stop on conditions",
+                    super::LOOP_WARNING
+                )
+            });
+        }
+    }
+
     fn spawn(&mut self, key: &InstanceKey, kind: ProcessKind) {
         let Some(instance) = self.instance(key) else {
             return;

@@ -33,6 +33,13 @@ use std::rc::Rc;
 /// Identifies one event while it is queued or being handled.
 pub(crate) type EventId = u64;
 
+/// Queue steps (an event handled or finished) one fact may take before the engine hands
+/// control back to the daemon; see `run_queue`.
+pub const STEPS_PER_FACT: usize = 256;
+
+/// Starts of one instance without the queue going idle that are taken for a loop.
+pub const LOOP_WARNING: u32 = 100;
+
 /// A job class as loaded, with what the engine keeps beside it.
 struct ClassEntry {
     class: Rc<JobClass>,
@@ -60,6 +67,9 @@ pub struct Engine {
     timers: HashMap<TimerId, InstanceKey>,
     /// Every live job process → its instance and role.
     processes: HashMap<Pid, (InstanceKey, crate::job::ProcessKind)>,
+    /// Per instance: how often it entered `starting` since the queue was last idle (a loop
+    /// of events with no process in between is logged once, at [`LOOP_WARNING`]).
+    starts_in_a_row: HashMap<InstanceKey, u32>,
     /// Clients to answer once the current fact has been fully handled.
     replies: Vec<(ClientId, PendingReply)>,
     effects: Vec<Effect>,
@@ -88,13 +98,15 @@ impl Engine {
             next_timer: 1,
             timers: HashMap::new(),
             processes: HashMap::new(),
+            starts_in_a_row: HashMap::new(),
             replies: Vec::new(),
             effects: Vec::new(),
             now: 0,
         }
     }
 
-    /// Handles one fact at time `now` and runs the event queue until it is idle.
+    /// Handles one fact at time `now` and runs the event queue until it is idle, or for at
+    /// most [`STEPS_PER_FACT`] steps: while [`Engine::busy`], feed [`Fact::Continue`].
     pub fn handle(&mut self, now: Millis, fact: Fact) -> Vec<Effect> {
         self.now = now;
         match fact {
@@ -121,8 +133,9 @@ impl Engine {
             Fact::ExecAfterFork { pid } => self.exec_after_fork(pid),
             Fact::Stopped { pid } => self.stopped(pid),
             Fact::TimerFired(timer) => self.timer_fired(timer),
+            Fact::Continue => {}
         }
-        self.run_queue();
+        self.run_queue(STEPS_PER_FACT);
         self.send_replies();
         std::mem::take(&mut self.effects)
     }

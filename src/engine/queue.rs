@@ -29,6 +29,10 @@ pub(crate) struct PendingEvent {
     pub(crate) blockers: usize,
     pub(crate) failed: bool,
     pub(crate) waiters: Vec<Waiter>,
+    /// The class whose `start on` this event never fires: the `stopped` event of a job the
+    /// admin stopped, which would otherwise start it again when it says `start on stopped`
+    /// of itself (decisions: `stop` ends a job's loop of its own events).
+    pub(crate) spares: Option<String>,
 }
 
 impl Engine {
@@ -44,9 +48,16 @@ impl Engine {
                 blockers: 0,
                 failed: false,
                 waiters: client.map(Waiter::Client).into_iter().collect(),
+                spares: None,
             },
         );
         id
+    }
+
+    pub(crate) fn spare(&mut self, id: EventId, class: &str) {
+        if let Some(pending) = self.events.get_mut(&id) {
+            pending.spares = Some(class.to_string());
+        }
     }
 
     pub(crate) fn add_waiter(&mut self, id: EventId, waiter: Waiter) {
@@ -80,34 +91,60 @@ impl Engine {
     }
 
     /// Handles pending events and finishes unblocked ones, in emission order, until nothing
-    /// moves (Upstart's `event_poll()`).
-    pub(crate) fn run_queue(&mut self) {
+    /// moves (Upstart's `event_poll()`) or `budget` steps are spent. Returns whether it
+    /// stopped short: then [`Engine::busy`] is true and [`Fact::Continue`] goes on.
+    ///
+    /// The budget is what keeps PID 1 in charge of a configuration whose events feed each
+    /// other forever without a process (`start on stopped a`, `stop on started a`): Upstart
+    /// spins inside `event_poll()`; here the daemon serves its socket, signals and reaper
+    /// between two slices of such a loop.
+    ///
+    /// [`Fact::Continue`]: super::Fact::Continue
+    pub(crate) fn run_queue(&mut self, mut budget: usize) -> bool {
         loop {
             let mut progressed = false;
             let mut cursor = 0;
             while let Some((&id, pending)) = self.events.range(cursor..).next() {
+                if budget == 0 {
+                    return true;
+                }
                 cursor = id + 1;
                 if pending.progress == Progress::Pending {
                     if let Some(pending) = self.events.get_mut(&id) {
                         pending.progress = Progress::Handling;
                     }
                     self.handle_event(id);
+                    budget -= 1;
                     progressed = true;
                 }
                 if self.events.get(&id).is_some_and(|p| p.blockers == 0) {
                     self.finish_event(id);
+                    budget = budget.saturating_sub(1);
                     progressed = true;
                 }
             }
             if !progressed {
-                break;
+                // Idle: whatever ran before was not a loop of events alone.
+                self.starts_in_a_row.clear();
+                return false;
             }
         }
     }
 
+    /// Would [`Engine::run_queue`] make progress now? True after it stopped short.
+    pub fn busy(&self) -> bool {
+        self.events
+            .values()
+            .any(|p| p.progress == Progress::Pending || p.blockers == 0)
+    }
+
     /// Feeds one event to every instance's `stop on`, then to every class's `start on`.
     fn handle_event(&mut self, id: EventId) {
-        let Some(event) = self.events.get(&id).map(|p| p.event.clone()) else {
+        let Some((event, spares)) = self
+            .events
+            .get(&id)
+            .map(|p| (p.event.clone(), p.spares.clone()))
+        else {
             return;
         };
         self.log(LogLevel::Info, || format!("Handling {} event", event.name));
@@ -116,7 +153,9 @@ impl Engine {
         };
         for name in names.iter() {
             self.handle_stop_conditions(name, id, &event);
-            self.handle_start_condition(name, id, &event);
+            if spares.as_deref() != Some(name.as_str()) {
+                self.handle_start_condition(name, id, &event);
+            }
         }
     }
 

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 const MAGIC: &str = "kindling-engine-state";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 impl Engine {
     /// Serialises the whole engine (see the module header).
@@ -62,6 +62,8 @@ impl Engine {
                     }
                 }
             }
+            out.flag(pending.spares.is_some());
+            out.string(pending.spares.as_deref().unwrap_or(""));
         }
         // Answers held back until a cancelled stop has settled (see `send_replies`).
         let deferred: Vec<_> = self
@@ -89,9 +91,10 @@ impl Engine {
             return Err("not a kindling engine state".into());
         }
         let version = input.num()?;
-        if version != u64::from(VERSION) {
+        if version == 0 || version > u64::from(VERSION) {
             return Err(format!("unsupported state version {version}"));
         }
+        input.version = version;
         let mut engine = Engine::new(config);
         engine.next_event = input.num()?;
         engine.next_timer = input.num()?;
@@ -134,6 +137,14 @@ impl Engine {
                     other => return Err(format!("unknown waiter {other}")),
                 });
             }
+            let spares = if input.version >= 2 && input.flag()? {
+                Some(input.string()?)
+            } else {
+                if input.version >= 2 {
+                    input.string()?;
+                }
+                None
+            };
             let progress = if handling {
                 Progress::Handling
             } else {
@@ -147,6 +158,7 @@ impl Engine {
                     blockers,
                     failed,
                     waiters,
+                    spares,
                 },
             );
         }
@@ -475,17 +487,21 @@ impl Out {
         self.num(u64::from(instance.respawn_count));
         self.opt_int(instance.kill_timer.map(|t| t as i64));
         self.num(u64::from(instance.forks_seen));
+        self.flag(instance.stopped_by_command);
     }
 }
 
 struct In<'a> {
     tokens: std::str::SplitAsciiWhitespace<'a>,
+    /// The state's format version: version 1 (kindling 0.1.0) lacks the stop-command marks.
+    version: u64,
 }
 
 impl<'a> In<'a> {
     fn new(text: &'a str) -> Self {
         In {
             tokens: text.split_ascii_whitespace(),
+            version: u64::from(VERSION),
         }
     }
 
@@ -790,6 +806,7 @@ impl<'a> In<'a> {
         instance.respawn_count = self.u32()?;
         instance.kill_timer = self.opt_u64()?;
         instance.forks_seen = self.u32()?;
+        instance.stopped_by_command = self.version >= 2 && self.flag()?;
         Ok(instance)
     }
 }

@@ -608,7 +608,21 @@ impl Sim {
             for effect in self.engine.handle(self.now, fact) {
                 self.apply(effect);
             }
+            if self.queue.is_empty() && self.engine.busy() {
+                // The engine stopped short of idle (its per-fact budget): go on, as the
+                // daemon does once it has served everything else.
+                self.queue.push_back(Fact::Continue);
+            }
         }
+    }
+
+    /// Handles one fact and nothing after it: what the daemon gets back from one call.
+    pub fn handle_once(&mut self, fact: Fact) -> Vec<Effect> {
+        self.engine.handle(self.now, fact)
+    }
+
+    pub fn busy(&self) -> bool {
+        self.engine.busy()
     }
 
     fn apply(&mut self, effect: Effect) {
