@@ -145,3 +145,34 @@ fn every_corpus_job_survives_the_state_format() {
     let after: Vec<_> = restored.classes().collect();
     assert_eq!(before, after);
 }
+
+/// The daemon's rollback after a panic (issue 11): a clone taken before a fact keeps the
+/// engine exactly as it was, whatever the original does afterwards, while the two share
+/// their unchanged classes.
+#[test]
+fn a_clone_taken_before_facts_is_the_engine_as_it_was() {
+    let mut sim = Sim::new(&[
+        ("svc", "exec sleep 1000\n"),
+        ("ab", "start on a and b\ntask\nexec true\n"),
+        ("w", "start on foo\ninstance $X\nexec sleep 1000\n"),
+        ("idle", "start on never-comes\nexec true\n"),
+    ]);
+    sim.start("svc", &[("K", "v")], true);
+    sim.emit("a", &[("X", "1")], false);
+    let svc = sim.pid("svc", Main);
+    let saved = sim.engine.save();
+    let before = sim.engine.clone();
+    sim.emit("b", &[], false);
+    sim.emit("foo", &[("X", "2")], false);
+    sim.stop("svc", &[], false);
+    sim.reconfigure(&[("svc", "exec sleep 2000\n")]);
+    assert_ne!(sim.engine.save(), saved);
+    assert_eq!(before.save(), saved, "the clone did not move");
+    sim.engine = before;
+    assert_eq!(sim.engine.save(), saved);
+    // The world moved on in the simulator; the engine is back where it was.
+    assert_eq!(
+        sim.status_line("svc"),
+        format!("svc start/running, process {svc}")
+    );
+}

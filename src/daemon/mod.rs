@@ -333,17 +333,30 @@ impl Daemon {
 
     /// Hands one fact to the engine and carries out the effects, including the facts they
     /// produce in turn (a spawn's pid), until nothing is left.
+    ///
+    /// Each fact is a transaction: the engine is cloned before it (cheap, see
+    /// [`Engine`]), and if handling it panics the engine goes back to that clone, so no
+    /// half-made change and none of the fact's effects survive into the next one.
     fn feed(&mut self, fact: Fact) {
         let mut facts = VecDeque::from([fact]);
+        let mut panicked = false;
         while let Some(fact) = facts.pop_front() {
             let now = self.now();
+            let before = self.engine.clone();
+            let aborted = Aborted::of(&fact);
             let engine = &mut self.engine;
             let effects =
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.handle(now, fact)));
             let effects = match effects {
-                Ok(effects) => effects,
+                Ok(effects) => {
+                    // Dropped at once: while it shares the entries, changes copy them.
+                    drop(before);
+                    effects
+                }
                 Err(_) => {
-                    tracing::error!("Internal error while handling an event; carrying on");
+                    self.engine = before;
+                    panicked = true;
+                    self.abort(aborted);
                     continue;
                 }
             };
@@ -351,7 +364,9 @@ impl Daemon {
                 self.carry_out(effect, &mut facts);
             }
         }
-        if self.engine.busy() && !self.continue_scheduled {
+        // After a panic the queue may hold what made it: the next real fact retries it,
+        // never a hot loop of Continue.
+        if self.engine.busy() && !self.continue_scheduled && !panicked {
             // The rest of the queue comes after whatever else is ready (a `stop` from the
             // admin, a child's exit): one fact never holds the loop for long.
             self.continue_scheduled = true;
@@ -360,6 +375,23 @@ impl Daemon {
                 tokio::task::yield_now().await;
                 let _ = wake.send(Wake::Continue);
             });
+        }
+    }
+
+    /// A fact was rolled back: say so, answer its client, and end a process nobody will
+    /// supervise.
+    fn abort(&mut self, aborted: Aborted) {
+        tracing::error!(
+            "Internal error while handling {}: it was undone, the jobs are as they were",
+            aborted.what
+        );
+        if let Some(client) = aborted.client {
+            self.reply(client, Reply::Error("Internal error".into()));
+        }
+        if let Some(pid) = aborted.orphan {
+            if let Err(error) = supervise::kill_group(pid, libc::SIGKILL) {
+                tracing::warn!("Failed to kill process group of {pid}: {error}");
+            }
         }
     }
 
@@ -743,6 +775,39 @@ impl Daemon {
             TraceOutcome::Forked { pid, child } => facts.push_back(Fact::Forked { pid, child }),
             TraceOutcome::ExecAfterFork { pid } => facts.push_back(Fact::ExecAfterFork { pid }),
             TraceOutcome::Warning(message) => tracing::warn!("{message}"),
+        }
+    }
+}
+
+/// What is left to do when handling a fact panicked and was undone.
+struct Aborted {
+    /// The fact, for the log.
+    what: &'static str,
+    /// A client waiting for this fact's answer, which will never come otherwise.
+    client: Option<ClientId>,
+    /// A process the engine would have supervised (its `Spawned` was undone).
+    orphan: Option<Pid>,
+}
+
+impl Aborted {
+    fn of(fact: &Fact) -> Aborted {
+        let (what, client, orphan) = match fact {
+            Fact::Configuration(_) => ("the configuration", None, None),
+            Fact::Emit { client, .. } => ("an event", *client, None),
+            Fact::Command { client, .. } => ("a control request", Some(*client), None),
+            Fact::Spawned { pid, .. } => ("a new process", None, Some(*pid)),
+            Fact::Execed { .. } | Fact::SpawnFailed { .. } => ("a spawn", None, None),
+            Fact::Exited { .. } => ("a process exit", None, None),
+            Fact::Forked { .. } | Fact::ExecAfterFork { .. } | Fact::Stopped { .. } => {
+                ("a traced process", None, None)
+            }
+            Fact::TimerFired(_) => ("a timer", None, None),
+            Fact::Continue => ("the event queue", None, None),
+        };
+        Aborted {
+            what,
+            client,
+            orphan,
         }
     }
 }

@@ -18,6 +18,7 @@ mod instance;
 mod lifecycle;
 mod queue;
 pub(crate) mod snapshot;
+mod table;
 
 pub use api::*;
 
@@ -29,6 +30,7 @@ use instance::{Instance, Request};
 use queue::PendingEvent;
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
+use table::ClassTable;
 
 /// Identifies one event while it is queued or being handled.
 pub(crate) type EventId = u64;
@@ -41,6 +43,7 @@ pub const STEPS_PER_FACT: usize = 256;
 pub const LOOP_WARNING: u32 = 100;
 
 /// A job class as loaded, with what the engine keeps beside it.
+#[derive(Clone)]
 struct ClassEntry {
     class: Rc<JobClass>,
     /// `PATH`/`TERM` + `env` stanzas: the base of every instance's environment, and what
@@ -54,12 +57,17 @@ struct ClassEntry {
 }
 
 /// The engine. See the module documentation.
+///
+/// Cloning it is cheap (the class table and the interest index are shared, see [`table`]):
+/// the daemon keeps a clone from before each fact and goes back to it if the fact panics, so
+/// that a bug never leaves the engine half-updated.
+#[derive(Clone)]
 pub struct Engine {
     config: EngineConfig,
-    classes: BTreeMap<String, ClassEntry>,
+    classes: ClassTable,
     /// Event name → the classes (in name order) whose `start on` or `stop on` names it, so
-    /// that an event only visits the jobs that can care.
-    interested: HashMap<String, Rc<[String]>>,
+    /// that an event only visits the jobs that can care. Rebuilt only on configuration.
+    interested: Rc<HashMap<String, Rc<[String]>>>,
     events: BTreeMap<EventId, PendingEvent>,
     next_event: EventId,
     next_timer: TimerId,
@@ -78,6 +86,7 @@ pub struct Engine {
 
 /// An answer decided while handling a fact, worded once everything has settled (so that a
 /// waited `stop` prints `svc stop/waiting`, as initctl's follow-up status query does).
+#[derive(Clone)]
 enum PendingReply {
     Ready(Reply),
     StatusOf(InstanceKey),
@@ -91,8 +100,8 @@ impl Engine {
     pub fn new(config: EngineConfig) -> Self {
         Engine {
             config,
-            classes: BTreeMap::new(),
-            interested: HashMap::new(),
+            classes: ClassTable::default(),
+            interested: Rc::default(),
             events: BTreeMap::new(),
             next_event: 1,
             next_timer: 1,
@@ -179,7 +188,7 @@ impl Engine {
     /// `initctl list` lines: one status block per instance, `NAME stop/waiting` for idle classes.
     pub fn list(&self) -> Vec<String> {
         let mut lines = Vec::new();
-        for (name, entry) in &self.classes {
+        for (name, entry) in self.classes.iter() {
             if entry.instances.is_empty() {
                 lines.push(format!("{name} stop/waiting"));
             }
@@ -224,8 +233,9 @@ impl Engine {
                     self.unblock_all(&released);
                 }
                 None => {
+                    let name = class.name.clone();
                     self.classes.insert(
-                        class.name.clone(),
+                        &name,
                         ClassEntry {
                             class,
                             env,
@@ -239,9 +249,9 @@ impl Engine {
         }
         let gone: Vec<String> = self
             .classes
-            .keys()
+            .names()
             .filter(|name| !seen.contains(*name))
-            .cloned()
+            .map(str::to_string)
             .collect();
         for name in gone {
             let Some(entry) = self.classes.get_mut(&name) else {
@@ -266,20 +276,22 @@ impl Engine {
     /// of instances still running an older definition.
     fn index_interest(&mut self) {
         let mut index: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-        for (name, entry) in &self.classes {
+        for (name, entry) in self.classes.iter() {
             let mut conditions = vec![entry.class.start_on.as_ref(), entry.class.stop_on.as_ref()];
             conditions.extend(entry.instances.values().map(|i| i.class.stop_on.as_ref()));
             for leaf in conditions.into_iter().flatten().flat_map(|c| c.leaves()) {
                 let names = index.entry(leaf.name.as_str()).or_default();
-                if names.last() != Some(name) {
-                    names.push(name.clone());
+                if names.last().map(String::as_str) != Some(name) {
+                    names.push(name.to_string());
                 }
             }
         }
-        self.interested = index
-            .into_iter()
-            .map(|(event, names)| (event.to_string(), Rc::from(names)))
-            .collect();
+        self.interested = Rc::new(
+            index
+                .into_iter()
+                .map(|(event, names)| (event.to_string(), Rc::from(names)))
+                .collect(),
+        );
     }
 
     /// `PATH`, `TERM` and the class's `env` stanzas (Upstart's `job_class_environment()`).

@@ -109,8 +109,9 @@ impl Engine {
                 let instance = input.instance(&class)?;
                 instances.insert(instance.name.clone(), instance);
             }
+            let name = class.name.clone();
             engine.classes.insert(
-                class.name.clone(),
+                &name,
                 ClassEntry {
                     class,
                     env,
