@@ -24,7 +24,20 @@ initctl="$(realpath target/release/initctl)"
 # The sandbox's init listens here (the default abstract socket would be this machine's).
 
 box="$(mktemp -d "${TMPDIR:-/tmp}/kindling-sandbox.XXXXXX")"
-trap 'rm -rf "$box"' EXIT
+sandbox=
+# However this script ends (done, Ctrl-C, a timeout's TERM), the sandbox ends with it; and
+# if it is killed outright, setpriv's --pdeathsig below takes unshare (and so init) along.
+end_sandbox() {
+    if [ -n "$sandbox" ]; then
+        kill -KILL "$sandbox" 2>/dev/null || true
+        wait "$sandbox" 2>/dev/null || true
+        sandbox=
+    fi
+}
+trap 'end_sandbox; rm -rf "$box"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
 mkdir -p "$box/conf" "$box/log"
 cp -r "$jobs"/. "$box/conf/"
 touch "$box/kmsg" "$box/console"
@@ -32,17 +45,18 @@ touch "$box/kmsg" "$box/console"
 export KINDLING_SOCKET="$box/control.sock"
 
 echo "==> init as PID 1 in a sandbox for ${seconds} s, jobs from $jobs"
-unshare --pid --fork --kill-child --mount --mount-proc sh -c '
+setpriv --pdeathsig KILL unshare --pid --fork --kill-child --mount --mount-proc sh -c '
     mount -t tmpfs tmpfs /run && mount -t tmpfs tmpfs /var/log &&
     mount --bind "$0/kmsg" /dev/kmsg && mount --bind "$0/console" /dev/console &&
     exec "$1" --confdir "$0/conf" --logdir "$0/log" --verbose' "$box" "$init" &
 sandbox=$!
-sleep "$seconds"
+# In the background, so that a signal's trap runs at once, not when the sleep is over.
+sleep "$seconds" &
+wait $!
 echo "==> initctl list (through the sandbox's control socket)"
 "$initctl" list || true
 # --kill-child: when unshare dies, the namespace's init is killed, and with it every job.
-kill -KILL "$sandbox" 2>/dev/null || true
-wait "$sandbox" 2>/dev/null || true
+end_sandbox
 
 echo "==> init's log"
 sed 's/^<[0-9]>//' "$box/kmsg"

@@ -9,7 +9,7 @@
 //!
 //! `cargo bench --bench control` measures (release build). Without `--bench`, as
 //! `cargo test --bench control` runs it, it does a quick smoke run with fewer rounds. Needs
-//! root (a PID + mount namespace); without it, it says so and returns.
+//! root (a PID + mount namespace); without it, it fails saying so.
 
 #[path = "../tests/pid1/mod.rs"]
 mod pid1;
@@ -149,10 +149,7 @@ fn emit_throughput(n: usize) {
 
 fn main() {
     let measuring = std::env::args().any(|a| a == "--bench");
-    if !pid1::is_root() {
-        println!("control bench: skipped (needs root for the PID + mount namespace sandbox)");
-        return;
-    }
+    pid1::require_root();
     let build = if cfg!(debug_assertions) {
         "debug"
     } else {

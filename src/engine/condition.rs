@@ -93,6 +93,17 @@ impl Condition {
             .is_some_and(|root| self.value_of(root))
     }
 
+    /// Would [`Condition::handle`] match a leaf? Asked first so that an event that means
+    /// nothing to a class leaves its (shared, see `table`) entry uncopied.
+    pub(crate) fn would_match(&self, event: &Event, env: &Env) -> bool {
+        self.nodes.iter().any(|node| match node {
+            Node::Leaf { leaf, matched } => {
+                matched.is_none() && leaf.name == event.name && matching::matches(leaf, event, env)
+            }
+            _ => false,
+        })
+    }
+
     /// Feeds one event; returns how many leaves newly matched it (each holds the event once).
     pub(crate) fn handle(&mut self, id: EventId, event: &Event, env: &Env) -> usize {
         let mut newly_matched = 0;

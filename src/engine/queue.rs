@@ -160,6 +160,17 @@ impl Engine {
     }
 
     fn handle_stop_conditions(&mut self, class: &str, id: EventId, event: &Event) {
+        let cares = self.classes.get(class).is_some_and(|entry| {
+            entry.instances.values().any(|instance| {
+                instance
+                    .stop_on
+                    .as_ref()
+                    .is_some_and(|c| c.would_match(event, &instance.env))
+            })
+        });
+        if !cares {
+            return;
+        }
         let Some(entry) = self.classes.get_mut(class) else {
             return;
         };
@@ -194,6 +205,15 @@ impl Engine {
     }
 
     fn handle_start_condition(&mut self, class: &str, id: EventId, event: &Event) {
+        let cares = self.classes.get(class).is_some_and(|entry| {
+            entry
+                .start_on
+                .as_ref()
+                .is_some_and(|c| c.would_match(event, &entry.env))
+        });
+        if !cares {
+            return;
+        }
         let Some(entry) = self.classes.get_mut(class) else {
             return;
         };

@@ -612,15 +612,30 @@ impl Sandbox {
     }
 
     /// Waits until exactly one live process's command line starts with `prefix`; returns it.
+    ///
+    /// A job's main process is visible as soon as it exec'd, a moment before init has read
+    /// the exec from the spawn pipe and moved the job from `spawned` on. So when the process
+    /// is a job's, this also waits (up to a second: `expect fork|daemon` jobs stay spawned
+    /// on purpose) until `initctl list` no longer shows it `spawned`.
     pub fn wait_for_process(&self, needle: &str, timeout: Duration) -> Proc {
-        self.wait_for(&format!("a process {needle:?}"), timeout, || {
+        let proc = self.wait_for(&format!("a process {needle:?}"), timeout, || {
             let found: Vec<Proc> = self
                 .find(needle)
                 .into_iter()
                 .filter(|p| p.state != 'Z')
                 .collect();
             (found.len() == 1).then(|| found[0].clone())
-        })
+        });
+        let spawned = format!("/spawned, process {}", proc.ns_pid);
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while Instant::now() < deadline {
+            let list = self.initctl(&["list"]);
+            if !list.status.success() || !String::from_utf8_lossy(&list.stdout).contains(&spawned) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        proc
     }
 
     /// Waits until nothing runs in the namespace but init (no process, no zombie).
