@@ -9,7 +9,7 @@
 
 mod support;
 
-use kindling::engine::{Effect, Engine, EngineConfig, ExitStatus, Fact, LogLevel, Millis, Pid};
+use kindling::engine::{Effect, Engine, EngineConfig, ExitStatus, Fact, LogPriority, Millis, Pid};
 use kindling::environ::Env;
 use kindling::event::{Event, EventExpr, EventMatch, MatchArg};
 use kindling::job::{JobClass, Process, ProcessKind};
@@ -157,7 +157,7 @@ impl World {
                 .into_iter()
                 .collect(),
             init_env: Env::new(),
-            log_level: LogLevel::Warn,
+            log_priority: LogPriority::Warn,
         };
         let mut world = World {
             engine: Engine::new(config),

@@ -5,7 +5,7 @@
 mod engine_sim;
 
 use engine_sim::*;
-use kindling::engine::{Effect, Fact, LogLevel};
+use kindling::engine::{Effect, Fact, LogPriority};
 use kindling::event::Event;
 
 // ----- blocking -----
@@ -330,7 +330,7 @@ fn a_loop_of_events_without_processes_is_cut_into_bounded_slices() {
         assert!(sim.busy(), "the loop goes on");
         for effect in &effects {
             if let Effect::Log { level, message } = effect {
-                if *level >= LogLevel::Warn {
+                if *level >= LogPriority::Warn {
                     warnings.push(message.clone());
                 }
             }

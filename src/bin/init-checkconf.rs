@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{ExitCode, Stdio};
 
 /// `init-checkconf (kindling X.Y.Z)` — never the word `upstart` (see decisions.md).
-const VERSION: &str = concat!("(kindling ", env!("CARGO_PKG_VERSION"), ")");
+const VERSION: &str = kindling::VERSION_TAG;
 
 /// The shell that runs job scripts (`/bin/sh -e`); `-n` reads without executing.
 const SHELL: &str = "/bin/sh";
@@ -91,7 +91,7 @@ fn warn_unsatisfiable(out: &mut Output, confdirs: &[PathBuf], checked: &[(&PathB
     universe.extend(checked.iter().map(|(_, class)| class.clone()));
     for (path, class) in checked {
         let Ok(lines) =
-            kindling::control::config::check_config(&universe, Some(&class.name), &[], false)
+            kindling::inspect::config::check_config(&universe, Some(&class.name), &[], false)
         else {
             continue;
         };

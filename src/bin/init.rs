@@ -22,7 +22,7 @@ fn main() {
     let options = Options::parse(args.iter().skip(1).cloned(), &env);
     let pid1 = std::process::id() == 1;
     if options.show_version {
-        println!("{}", daemon::VERSION);
+        println!("{}", kindling::VERSION);
         if !pid1 {
             return;
         }

@@ -11,7 +11,7 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::process::ExitCode;
 
-const VERSION: &str = concat!("(kindling ", env!("CARGO_PKG_VERSION"), ")");
+const VERSION: &str = kindling::VERSION_TAG;
 
 /// The names this program answers to; anything else behaves as `initctl`.
 const NAMES: [&str; 6] = ["initctl", "start", "stop", "restart", "reload", "status"];

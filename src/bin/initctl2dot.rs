@@ -3,7 +3,7 @@
 //!
 //! The data is `initctl show-config -e`'s: asked of the running init (default), read from a
 //! file of that output (`-f FILE`), or computed offline from job files (`-c DIR`,
-//! repeatable). The drawing itself is `kindling::control::graph`'s. Errors are
+//! repeatable). The drawing itself is `kindling::inspect::graph`'s. Errors are
 //! `initctl2dot: MESSAGE` on stderr and exit status 1.
 //!
 //! ```sh
@@ -11,14 +11,14 @@
 //! ```
 
 use clap::Parser;
-use kindling::control::graph::{self, Colors, Options};
 use kindling::control::{client, Request, Response, SocketAddress};
+use kindling::inspect::graph::{self, Colors, Options};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// `initctl2dot (kindling X.Y.Z)` — never the word `upstart` (see decisions.md).
-const VERSION: &str = concat!("(kindling ", env!("CARGO_PKG_VERSION"), ")");
+const VERSION: &str = kindling::VERSION_TAG;
 
 /// Where the graph goes unless `-o` says otherwise.
 const DEFAULT_OUTFILE: &str = "upstart.dot";
@@ -212,7 +212,7 @@ fn read_confdirs(dirs: &[PathBuf]) -> Result<(Vec<String>, String), String> {
     for error in &loaded.errors {
         let _ = writeln!(stderr, "initctl2dot: {error}");
     }
-    let lines = kindling::control::config::show_config(&loaded.classes, None, true)?;
+    let lines = kindling::inspect::config::show_config(&loaded.classes, None, true)?;
     let shown: Vec<String> = dirs.iter().map(|dir| dir.display().to_string()).collect();
     Ok((lines, format!("from job files in {}", shown.join(", "))))
 }

@@ -5,52 +5,13 @@
 //! and `list` go to the engine; `emit` becomes an event; everything the daemon knows by
 //! itself (version, log priority, environment, configuration listings) is answered here.
 
-use super::config;
 use super::protocol::{JobTarget, Request, Response};
 use crate::engine::{Command, InstanceView, Reply};
 use crate::environ::Env;
 use crate::event::Event;
+use crate::inspect::config;
 use crate::job::JobClass;
-
-/// Upstream's log priorities, most verbose first (`initctl log-priority`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
-pub enum LogPriority {
-    Debug,
-    Info,
-    /// The default: informational and debugging messages are suppressed.
-    #[default]
-    Message,
-    Warn,
-    Error,
-    Fatal,
-}
-
-impl LogPriority {
-    pub const ALL: [LogPriority; 6] = [
-        LogPriority::Debug,
-        LogPriority::Info,
-        LogPriority::Message,
-        LogPriority::Warn,
-        LogPriority::Error,
-        LogPriority::Fatal,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            LogPriority::Debug => "debug",
-            LogPriority::Info => "info",
-            LogPriority::Message => "message",
-            LogPriority::Warn => "warn",
-            LogPriority::Error => "error",
-            LogPriority::Fatal => "fatal",
-        }
-    }
-
-    /// Exactly upstream's names; anything else is not a priority.
-    pub fn parse(text: &str) -> Option<LogPriority> {
-        LogPriority::ALL.into_iter().find(|p| p.name() == text)
-    }
-}
+pub use crate::priority::LogPriority;
 
 /// Upstream's message for an unknown priority name.
 pub const BAD_LOG_PRIORITY: &str = "The log priority given was not recognised";
@@ -229,7 +190,7 @@ pub fn route(request: Request, view: &dyn InitView) -> Action {
             wait,
         },
         Request::ReloadConfiguration => Action::ReloadConfiguration,
-        Request::Version => Action::Answer(Response::Value(crate::daemon::VERSION.to_string())),
+        Request::Version => Action::Answer(Response::Value(crate::VERSION.to_string())),
         Request::LogPriority(None) => {
             Action::Answer(Response::Value(view.log_priority().name().to_string()))
         }

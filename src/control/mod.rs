@@ -5,8 +5,8 @@
 //! [`server`] is init's side (tokio, current-thread, `spawn_local` only): it reads one bounded
 //! frame per connection, authorises it by the peer's credentials (`SO_PEERCRED`: root may do
 //! everything, other users only read) and hands it to the daemon's loop. [`dispatch`] tells
-//! the daemon what each request means (an engine fact, or an answer of its own) and
-//! [`config`] computes `show-config`, `check-config` and `usage` from the loaded classes.
+//! the daemon what each request means (an engine fact, or an answer of its own; the
+//! answers to `show-config`, `check-config` and `usage` come from [`crate::inspect`]).
 //!
 //! Must never: panic on anything a client sends, block the daemon loop, or grow a buffer
 //! beyond [`protocol::MAX_REQUEST`] for a client.
@@ -65,9 +65,7 @@
 )]
 
 pub mod client;
-pub mod config;
 pub mod dispatch;
-pub mod graph;
 pub mod protocol;
 pub mod server;
 

@@ -5,6 +5,7 @@
 //! because a stuck serial console must not stall PID 1.
 
 use super::options::Verbosity;
+use crate::priority::LogPriority;
 use std::io::Write;
 use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -27,12 +28,7 @@ struct Sink {
 pub fn init(verbosity: Verbosity, pid1: bool) {
     let sink = open_sink(pid1);
     let _ = SINK.set(sink);
-    set_level(match verbosity {
-        Verbosity::Quiet => Level::ERROR,
-        Verbosity::Normal => Level::WARN,
-        Verbosity::Verbose => Level::INFO,
-        Verbosity::Debug => Level::DEBUG,
-    });
+    set_priority(verbosity.priority());
     // Everything reaches the writer, which drops what is above the threshold, so that the
     // level can change while init runs.
     let max = Level::DEBUG;
@@ -46,17 +42,25 @@ pub fn init(verbosity: Verbosity, pid1: bool) {
         .try_init();
 }
 
-/// Changes how much is logged from now on.
-pub fn set_level(level: Level) {
-    THRESHOLD.store(priority(&level), Ordering::Relaxed);
+/// Changes how much is logged from now on (`message` and `warn` both show warnings, as
+/// kindling logs nothing at upstream's `message` level; `fatal` shows errors).
+pub fn set_priority(priority: LogPriority) {
+    let level = match priority {
+        LogPriority::Debug => Level::DEBUG,
+        LogPriority::Info => Level::INFO,
+        LogPriority::Message | LogPriority::Warn => Level::WARN,
+        LogPriority::Error | LogPriority::Fatal => Level::ERROR,
+    };
+    THRESHOLD.store(rank(&level), Ordering::Relaxed);
 }
 
 /// Would a message at `level` be written? (Skip formatting costly messages otherwise.)
 pub fn enabled(level: Level) -> bool {
-    priority(&level) <= THRESHOLD.load(Ordering::Relaxed)
+    rank(&level) <= THRESHOLD.load(Ordering::Relaxed)
 }
 
-fn priority(level: &Level) -> u8 {
+/// syslog's number for a level (also the `<N>` of a kmsg line).
+fn rank(level: &Level) -> u8 {
     match *level {
         Level::ERROR => 3,
         Level::WARN => 4,
@@ -120,7 +124,7 @@ impl<'a> MakeWriter<'a> for LineWriter {
     }
 
     fn make_writer_for(&'a self, meta: &Metadata<'_>) -> Line {
-        let priority = priority(meta.level());
+        let priority = rank(meta.level());
         Line {
             buffer: Vec::new(),
             priority,

@@ -12,10 +12,10 @@ pub mod options;
 pub mod pid1;
 pub mod reexec;
 
-use crate::control::{self, Action, Incoming, InitView, LogPriority, Pending, Response};
+use crate::control::{self, Action, Incoming, InitView, Pending, Response};
 use crate::engine::{
-    ClientId, Effect, Engine, EngineConfig, Fact, InstanceKey, InstanceView, LogLevel, Millis, Pid,
-    Reply, TimerId,
+    ClientId, Effect, Engine, EngineConfig, Fact, InstanceKey, InstanceView, LogPriority, Millis,
+    Pid, Reply, TimerId,
 };
 use crate::environ::Env;
 use crate::event::Event;
@@ -33,10 +33,6 @@ use tokio::io::unix::AsyncFd;
 use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 use tokio::task::AbortHandle;
-
-/// The version string `init --version` and `initctl version` print (never "upstart":
-/// `init_is_upstart()` in Debian's init-functions greps for it).
-pub const VERSION: &str = concat!("init (kindling ", env!("CARGO_PKG_VERSION"), ")");
 
 /// How long the conf directories must be quiet before a change is loaded.
 const RELOAD_DELAY: Duration = Duration::from_millis(50);
@@ -144,28 +140,17 @@ impl Daemon {
         if let Some(term) = init_env.get("TERM") {
             job_env.set("TERM", term);
         }
-        let log_level = match options.verbosity {
-            options::Verbosity::Quiet => LogLevel::Error,
-            options::Verbosity::Normal => LogLevel::Warn,
-            options::Verbosity::Verbose => LogLevel::Info,
-            options::Verbosity::Debug => LogLevel::Debug,
-        };
         let spawn_config = SpawnConfig {
             default_console: options.default_console,
             no_log: options.no_log,
             debug: options.verbosity == options::Verbosity::Debug,
             ..SpawnConfig::default()
         };
-        let log_priority = match options.verbosity {
-            options::Verbosity::Quiet => LogPriority::Error,
-            options::Verbosity::Normal => LogPriority::Message,
-            options::Verbosity::Verbose => LogPriority::Info,
-            options::Verbosity::Debug => LogPriority::Debug,
-        };
+        let log_priority = options.verbosity.priority();
         let engine_config = EngineConfig {
             job_env,
             init_env,
-            log_level,
+            log_priority,
         };
         Daemon {
             engine: Engine::new(engine_config.clone()),
@@ -466,10 +451,10 @@ impl Daemon {
                 }
             }
             Effect::Log { level, message } => match level {
-                LogLevel::Debug => tracing::debug!("{message}"),
-                LogLevel::Info => tracing::info!("{message}"),
-                LogLevel::Warn => tracing::warn!("{message}"),
-                LogLevel::Error => tracing::error!("{message}"),
+                LogPriority::Debug => tracing::debug!("{message}"),
+                LogPriority::Info => tracing::info!("{message}"),
+                LogPriority::Message | LogPriority::Warn => tracing::warn!("{message}"),
+                LogPriority::Error | LogPriority::Fatal => tracing::error!("{message}"),
             },
         }
     }
@@ -552,16 +537,9 @@ impl Daemon {
     }
 
     fn set_log_priority(&mut self, priority: LogPriority) {
-        use tracing::Level;
         self.log_priority = priority;
-        let (level, engine) = match priority {
-            LogPriority::Debug => (Level::DEBUG, LogLevel::Debug),
-            LogPriority::Info => (Level::INFO, LogLevel::Info),
-            LogPriority::Message | LogPriority::Warn => (Level::WARN, LogLevel::Warn),
-            LogPriority::Error | LogPriority::Fatal => (Level::ERROR, LogLevel::Error),
-        };
-        logging::set_level(level);
-        self.engine.set_log_level(engine);
+        logging::set_priority(priority);
+        self.engine.set_log_priority(priority);
     }
 
     /// Watches the error pipe of a fresh child: a record means setup failed, EOF that the

@@ -24,6 +24,19 @@ pub enum Verbosity {
     Debug,
 }
 
+impl Verbosity {
+    /// The log priority init starts with.
+    pub fn priority(self) -> crate::priority::LogPriority {
+        use crate::priority::LogPriority;
+        match self {
+            Verbosity::Quiet => LogPriority::Error,
+            Verbosity::Normal => LogPriority::Message,
+            Verbosity::Verbose => LogPriority::Info,
+            Verbosity::Debug => LogPriority::Debug,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
     /// Conf directories in priority order (first definition of a job wins).

@@ -3,13 +3,12 @@
 use crate::environ::Env;
 use crate::event::Event;
 use crate::job::{JobClass, ProcessKind};
+pub use crate::priority::LogPriority;
+pub use crate::process::{ExitStatus, Pid};
 use std::rc::Rc;
 
 /// Monotonic time in milliseconds since an arbitrary start; the daemon reads the clock.
 pub type Millis = u64;
-
-/// A process id, as the daemon reported it.
-pub type Pid = i32;
 
 /// Identifies a control client waiting for an answer.
 pub type ClientId = u64;
@@ -22,13 +21,6 @@ pub type TimerId = u64;
 pub struct InstanceKey {
     pub job: String,
     pub instance: String,
-}
-
-/// How a process ended, as `waitpid` reported it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitStatus {
-    Exited(i32),
-    Signaled(i32),
 }
 
 /// Something that happened in the world.
@@ -131,18 +123,9 @@ pub enum Effect {
     },
     /// A line for init's log, in Upstart's words.
     Log {
-        level: LogLevel,
+        level: LogPriority,
         message: String,
     },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
-pub enum LogLevel {
-    Debug,
-    Info,
-    #[default]
-    Warn,
-    Error,
 }
 
 /// What a client is told.
@@ -214,7 +197,7 @@ pub struct EngineConfig {
     /// init's own environment, read by bare `env KEY` stanzas.
     pub init_env: Env,
     /// Log lines below this level are not even formatted.
-    pub log_level: LogLevel,
+    pub log_priority: LogPriority,
 }
 
 /// A read-only view of one instance, for status output and tests.

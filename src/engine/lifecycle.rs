@@ -4,7 +4,7 @@
 use super::instance::{Blocked, Failure};
 use super::queue::Waiter;
 use super::{
-    Effect, Engine, EventId, ExitStatus, Goal, InstanceKey, LogLevel, PendingReply, Pid, State,
+    Effect, Engine, EventId, ExitStatus, Goal, InstanceKey, LogPriority, PendingReply, Pid, State,
     TimerId,
 };
 use crate::environ::Env;
@@ -59,7 +59,7 @@ impl Engine {
             let old = instance.state;
             instance.state = target;
             let class = instance.class.clone();
-            self.log(LogLevel::Debug, || {
+            self.log(LogPriority::Debug, || {
                 format!(
                     "{} state changed from {} to {}",
                     super::instance::display_name(&key.job, &key.instance),
@@ -278,7 +278,7 @@ impl Engine {
         *count = count.saturating_add(1);
         if *count == super::LOOP_WARNING {
             let name = super::instance::display_name(&key.job, &key.instance);
-            self.log(LogLevel::Warn, || {
+            self.log(LogPriority::Warn, || {
                 format!(
                     "{name} is looping: started {} times by events without waiting for a \
                      process; check its start on and stop on conditions",
@@ -348,7 +348,7 @@ impl Engine {
             self.processes.remove(&pid);
         }
         let name = super::instance::display_name(&key.job, &key.instance);
-        self.log(LogLevel::Warn, || {
+        self.log(LogPriority::Warn, || {
             format!("Failed to spawn {name} {kind} process: {error}")
         });
         if matches!(
@@ -375,12 +375,12 @@ impl Engine {
             .instance(&key)
             .is_some_and(|i| i.class.normal_exit.contains(&raw));
         let level = if normal {
-            LogLevel::Info
+            LogPriority::Info
         } else {
-            LogLevel::Warn
+            LogPriority::Warn
         };
         match status {
-            ExitStatus::Exited(0) => self.log(LogLevel::Info, || {
+            ExitStatus::Exited(0) => self.log(LogPriority::Info, || {
                 format!("{name} {kind} process ({pid}) exited normally")
             }),
             ExitStatus::Exited(code) => self.log(level, || {
@@ -462,13 +462,13 @@ impl Engine {
         }
         let name = super::instance::display_name(&key.job, &key.instance);
         if runaway {
-            self.log(LogLevel::Warn, || {
+            self.log(LogPriority::Warn, || {
                 format!("{name} respawning too fast, stopped")
             });
             self.job_failed(key, Failure::Respawn);
         }
         if let Some(kind) = respawn_message {
-            self.log(LogLevel::Warn, || {
+            self.log(LogPriority::Warn, || {
                 format!("{name} {kind} process ended, respawning")
             });
         }
@@ -499,7 +499,7 @@ impl Engine {
     /// `kill signal` to the main process's group, SIGKILL after `kill timeout`.
     fn kill_main(&mut self, key: &InstanceKey, pid: Pid, signal: i32, timeout: u32) {
         let name = super::instance::display_name(&key.job, &key.instance);
-        self.log(LogLevel::Info, || {
+        self.log(LogPriority::Info, || {
             format!(
                 "Sending {} signal to {name} main process ({pid})",
                 signal::name(signal)
@@ -533,7 +533,7 @@ impl Engine {
             return;
         };
         let name = instance.display_name();
-        self.log(LogLevel::Info, || {
+        self.log(LogPriority::Info, || {
             format!("Sending KILL signal to {name} main process ({pid})")
         });
         self.effects.push(Effect::KillGroup {
@@ -565,7 +565,7 @@ impl Engine {
         self.processes.remove(&pid);
         self.processes
             .insert(child, (key.clone(), ProcessKind::Main));
-        self.log(LogLevel::Info, || {
+        self.log(LogPriority::Info, || {
             format!("{name} main process ({pid}) became new process ({child})")
         });
         if done {

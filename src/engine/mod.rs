@@ -150,8 +150,8 @@ impl Engine {
     }
 
     /// Changes which [`Effect::Log`] lines are produced from now on.
-    pub fn set_log_level(&mut self, level: LogLevel) {
-        self.config.log_level = level;
+    pub fn set_log_priority(&mut self, priority: LogPriority) {
+        self.config.log_priority = priority;
     }
 
     /// Every instance of `job` (none when it is stopped or unknown).
@@ -321,8 +321,8 @@ impl Engine {
             .get_mut(&key.instance)
     }
 
-    fn log(&mut self, level: LogLevel, message: impl FnOnce() -> String) {
-        if level >= self.config.log_level {
+    fn log(&mut self, level: LogPriority, message: impl FnOnce() -> String) {
+        if level >= self.config.log_priority {
             self.effects.push(Effect::Log {
                 level,
                 message: message(),

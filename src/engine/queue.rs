@@ -2,7 +2,7 @@
 //! and finishing events, and `<event>/failed`.
 
 use super::instance::{Blocked, Instance};
-use super::{ClientId, Effect, Engine, EventId, Goal, InstanceKey, LogLevel, Reply};
+use super::{ClientId, Effect, Engine, EventId, Goal, InstanceKey, LogPriority, Reply};
 use crate::environ::Env;
 use crate::event::Event;
 
@@ -147,7 +147,9 @@ impl Engine {
         else {
             return;
         };
-        self.log(LogLevel::Info, || format!("Handling {} event", event.name));
+        self.log(LogPriority::Info, || {
+            format!("Handling {} event", event.name)
+        });
         let Some(names) = self.interested.get(&event.name).cloned() else {
             return;
         };
@@ -246,7 +248,7 @@ impl Engine {
         let env = self.condition_environment(base, &contributing, "UPSTART_EVENTS");
         match crate::environ::expand(&pattern, &env) {
             Err(error) => {
-                self.log(LogLevel::Warn, || {
+                self.log(LogPriority::Warn, || {
                     format!("Failed to obtain {class} instance: {error}")
                 });
             }
@@ -313,7 +315,7 @@ impl Engine {
         let Some(pending) = self.events.remove(&id) else {
             return;
         };
-        self.log(LogLevel::Debug, || {
+        self.log(LogPriority::Debug, || {
             format!("Finished {} event", pending.event.name)
         });
         self.effects.push(Effect::EventFinished {

@@ -22,15 +22,15 @@
 //!    could not be written in the [`LogBook`]; `initctl notify-disk-writeable` → flush both.
 
 mod child;
+pub mod kill;
 pub mod log;
 pub mod reaper;
-pub mod signal;
 pub mod spawn;
 pub mod trace;
 
+pub use kill::{kill, kill_group};
 pub use log::{log_path, JobLog, LogBook, LogFile, LogProgress};
 pub use reaper::{reap, ChildEvent, REAP_BATCH};
-pub use signal::{kill, kill_group};
 pub use spawn::{
     plan_command, read_spawn_error, spawn, CommandPlan, SpawnCheck, SpawnConfig, SpawnError,
     SpawnRequest, SpawnedProcess,

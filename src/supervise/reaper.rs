@@ -6,7 +6,7 @@
 //! represent real-time signals and would turn a child killed by SIGRTMIN+n into an error
 //! after its status was already consumed.
 
-use crate::engine::{ExitStatus, Pid};
+use crate::process::{ExitStatus, Pid};
 
 /// At most this many events per [`reap`] call; a full batch means more may be waiting.
 pub const REAP_BATCH: usize = 1024;

@@ -23,8 +23,8 @@
 
 use super::reaper::ChildEvent;
 use super::spawn::strerror;
-use crate::engine::{ExitStatus, Pid};
 use crate::job::Expect;
+use crate::process::{ExitStatus, Pid};
 use std::collections::HashMap;
 
 /// What the daemon turns into engine facts.

@@ -5,7 +5,7 @@
 //! process group — a child that has not reached `setsid()` yet still shares it, and so does
 //! PID 1's group 0/1. In those cases only the pid itself is signalled.
 
-use crate::engine::Pid;
+use crate::process::Pid;
 use nix::errno::Errno;
 
 fn raw_kill(target: libc::pid_t, signal: i32) -> Result<(), Errno> {
