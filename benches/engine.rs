@@ -5,7 +5,9 @@
 //! and stop. A tiny simulated world answers every `Effect::Spawn` with `Fact::Spawned` and `Fact::Execed` and,
 //! for tasks, `Fact::Exited`, and every `Effect::KillGroup` with the process's death, so
 //! each task runs to `stop/waiting` and emits its own job events. Goal: ≥ 100,000 events/s.
-//! `cargo bench --bench engine` measures; `cargo test --benches` runs it once.
+//! It runs a second time with the engine cloned before every fact, as the daemon does for
+//! its rollback on a panic. `cargo bench --bench engine` measures; `cargo test --benches`
+//! runs it once.
 
 mod support;
 
@@ -148,6 +150,8 @@ struct World {
     running: HashSet<Pid>,
     spawned: u64,
     killed: u64,
+    /// As the daemon does: clone the engine before each fact (its rollback on a panic).
+    transactional: bool,
 }
 
 impl World {
@@ -166,6 +170,7 @@ impl World {
             running: HashSet::new(),
             spawned: 0,
             killed: 0,
+            transactional: false,
         };
         world.feed(Fact::Configuration(configuration()));
         world
@@ -175,7 +180,10 @@ impl World {
     fn feed(&mut self, fact: Fact) {
         let mut queue = VecDeque::from([fact]);
         while let Some(fact) = queue.pop_front() {
-            for effect in self.engine.handle(self.now, fact) {
+            let before = self.transactional.then(|| self.engine.clone());
+            let effects = self.engine.handle(self.now, fact);
+            drop(before);
+            for effect in effects {
                 match effect {
                     Effect::Spawn {
                         key,
@@ -235,6 +243,19 @@ fn main() {
         if bencher.measuring() {
             println!(
                 "  = {} events/s (goal: at least 100,000 events/s)",
+                group(per_second(EVENTS as u64, per_iter))
+            );
+        }
+    }
+
+    // What the daemon's per-fact rollback clone costs on top.
+    let mut world = World::new();
+    world.transactional = true;
+    let name = format!("engine/{EVENTS}-events-{JOBS}-jobs-cloned-per-fact");
+    if let Some(per_iter) = bencher.run(&name, || world.run(&events)) {
+        if bencher.measuring() {
+            println!(
+                "  = {} events/s with a clone of the engine before every fact",
                 group(per_second(EVENTS as u64, per_iter))
             );
         }

@@ -28,7 +28,7 @@ impl Engine {
         let Some(entry) = self.classes.get(job) else {
             return Err(format!("Unknown job: {job}"));
         };
-        let mut full = entry.env.clone();
+        let mut full = Env::clone(&entry.env);
         full.extend(env);
         match crate::environ::expand(&entry.class.instance, &full) {
             Ok(name) => Ok((full, name)),

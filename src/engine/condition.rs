@@ -11,7 +11,8 @@ use crate::event::{matching, Event, EventExpr, EventMatch};
 #[derive(Debug, Clone)]
 enum Node {
     Leaf {
-        leaf: EventMatch,
+        /// Shared: a clone of the engine (its rollback) copies only the partial matches.
+        leaf: std::rc::Rc<EventMatch>,
         /// The event that satisfied this leaf, while it is true.
         matched: Option<EventId>,
     },
@@ -45,7 +46,7 @@ impl Condition {
                 EventExpr::Match(leaf) => {
                     done.push(nodes.len());
                     nodes.push(Node::Leaf {
-                        leaf: leaf.clone(),
+                        leaf: std::rc::Rc::new(leaf.clone()),
                         matched: None,
                     });
                 }

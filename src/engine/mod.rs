@@ -48,7 +48,7 @@ struct ClassEntry {
     class: Rc<JobClass>,
     /// `PATH`/`TERM` + `env` stanzas: the base of every instance's environment, and what
     /// `$VAR` in `start on` expands against.
-    env: Env,
+    env: Rc<Env>,
     start_on: Option<Condition>,
     /// By instance name.
     instances: BTreeMap<String, Instance>,
@@ -63,12 +63,14 @@ struct ClassEntry {
 /// that a bug never leaves the engine half-updated.
 #[derive(Clone)]
 pub struct Engine {
-    config: EngineConfig,
+    /// Shared with clones; it changes only with `set_log_priority`.
+    config: Rc<EngineConfig>,
     classes: ClassTable,
     /// Event name → the classes (in name order) whose `start on` or `stop on` names it, so
     /// that an event only visits the jobs that can care. Rebuilt only on configuration.
     interested: Rc<HashMap<String, Rc<[String]>>>,
-    events: BTreeMap<EventId, PendingEvent>,
+    /// Shared with clones like the class table: events held by partial matches can be many.
+    events: BTreeMap<EventId, Rc<PendingEvent>>,
     next_event: EventId,
     next_timer: TimerId,
     /// Kill timers → the instance whose main process they will SIGKILL.
@@ -99,7 +101,7 @@ enum PendingReply {
 impl Engine {
     pub fn new(config: EngineConfig) -> Self {
         Engine {
-            config,
+            config: Rc::new(config),
             classes: ClassTable::default(),
             interested: Rc::default(),
             events: BTreeMap::new(),
@@ -151,7 +153,7 @@ impl Engine {
 
     /// Changes which [`Effect::Log`] lines are produced from now on.
     pub fn set_log_priority(&mut self, priority: LogPriority) {
-        self.config.log_priority = priority;
+        Rc::make_mut(&mut self.config).log_priority = priority;
     }
 
     /// Every instance of `job` (none when it is stopped or unknown).
@@ -228,7 +230,7 @@ impl Engine {
                         .map(|c| c.reset())
                         .unwrap_or_default();
                     entry.class = class;
-                    entry.env = env;
+                    entry.env = Rc::new(env);
                     entry.start_on = start_on;
                     self.unblock_all(&released);
                 }
@@ -238,7 +240,7 @@ impl Engine {
                         &name,
                         ClassEntry {
                             class,
-                            env,
+                            env: Rc::new(env),
                             start_on,
                             instances: BTreeMap::new(),
                             deleted: false,

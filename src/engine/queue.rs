@@ -5,6 +5,7 @@ use super::instance::{Blocked, Instance};
 use super::{ClientId, Effect, Engine, EventId, Goal, InstanceKey, LogPriority, Reply};
 use crate::environ::Env;
 use crate::event::Event;
+use std::rc::Rc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Progress {
@@ -42,38 +43,38 @@ impl Engine {
         self.next_event += 1;
         self.events.insert(
             id,
-            PendingEvent {
+            Rc::new(PendingEvent {
                 event,
                 progress: Progress::Pending,
                 blockers: 0,
                 failed: false,
                 waiters: client.map(Waiter::Client).into_iter().collect(),
                 spares: None,
-            },
+            }),
         );
         id
     }
 
     pub(crate) fn spare(&mut self, id: EventId, class: &str) {
-        if let Some(pending) = self.events.get_mut(&id) {
+        if let Some(pending) = self.events.get_mut(&id).map(Rc::make_mut) {
             pending.spares = Some(class.to_string());
         }
     }
 
     pub(crate) fn add_waiter(&mut self, id: EventId, waiter: Waiter) {
-        if let Some(pending) = self.events.get_mut(&id) {
+        if let Some(pending) = self.events.get_mut(&id).map(Rc::make_mut) {
             pending.waiters.push(waiter);
         }
     }
 
     pub(crate) fn block(&mut self, id: EventId, count: usize) {
-        if let Some(pending) = self.events.get_mut(&id) {
+        if let Some(pending) = self.events.get_mut(&id).map(Rc::make_mut) {
             pending.blockers += count;
         }
     }
 
     pub(crate) fn unblock(&mut self, id: EventId) {
-        if let Some(pending) = self.events.get_mut(&id) {
+        if let Some(pending) = self.events.get_mut(&id).map(Rc::make_mut) {
             pending.blockers = pending.blockers.saturating_sub(1);
         }
     }
@@ -85,7 +86,7 @@ impl Engine {
     }
 
     pub(crate) fn mark_failed(&mut self, id: EventId) {
-        if let Some(pending) = self.events.get_mut(&id) {
+        if let Some(pending) = self.events.get_mut(&id).map(Rc::make_mut) {
             pending.failed = true;
         }
     }
@@ -110,7 +111,7 @@ impl Engine {
                 }
                 cursor = id + 1;
                 if pending.progress == Progress::Pending {
-                    if let Some(pending) = self.events.get_mut(&id) {
+                    if let Some(pending) = self.events.get_mut(&id).map(Rc::make_mut) {
                         pending.progress = Progress::Handling;
                     }
                     self.handle_event(id);
@@ -243,7 +244,7 @@ impl Engine {
         };
         let contributing = condition.contributing_events();
         let released = condition.reset();
-        let base = entry.env.clone();
+        let base = Env::clone(&entry.env);
         let pattern = entry.class.instance.clone();
         let env = self.condition_environment(base, &contributing, "UPSTART_EVENTS");
         match crate::environ::expand(&pattern, &env) {
@@ -315,6 +316,7 @@ impl Engine {
         let Some(pending) = self.events.remove(&id) else {
             return;
         };
+        let pending = Rc::unwrap_or_clone(pending);
         self.log(LogPriority::Debug, || {
             format!("Finished {} event", pending.event.name)
         });

@@ -114,7 +114,7 @@ impl Engine {
                 &name,
                 ClassEntry {
                     class,
-                    env,
+                    env: Rc::new(env),
                     start_on,
                     instances,
                     deleted,
@@ -153,14 +153,14 @@ impl Engine {
             };
             engine.events.insert(
                 id,
-                PendingEvent {
+                Rc::new(PendingEvent {
                     event,
                     progress,
                     blockers,
                     failed,
                     waiters,
                     spares,
-                },
+                }),
             );
         }
         for _ in 0..input.count()? {
