@@ -466,3 +466,58 @@ fn the_client_reports_a_missing_init() {
         )
     );
 }
+
+#[test]
+fn binding_beside_a_listener_that_never_accepts_does_not_block() {
+    use nix::sys::socket::{
+        bind, connect, listen, socket, AddressFamily, Backlog, SockFlag, SockType, UnixAddr,
+    };
+    use std::os::fd::AsRawFd;
+    let dir = std::env::temp_dir().join(format!("kindling-wedged-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("control");
+    // A listener that never accepts, its backlog full: a blocking connect to it would wait
+    // until it accepts, that is for ever.
+    let listener = socket(
+        AddressFamily::Unix,
+        SockType::Stream,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .expect("socket");
+    let addr = UnixAddr::new(&path).expect("address");
+    bind(listener.as_raw_fd(), &addr).expect("bind");
+    listen(&listener, Backlog::new(0).expect("backlog")).expect("listen");
+    let mut queued = Vec::new();
+    loop {
+        let client = socket(
+            AddressFamily::Unix,
+            SockType::Stream,
+            SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+            None,
+        )
+        .expect("socket");
+        match connect(client.as_raw_fd(), &addr) {
+            Ok(()) => queued.push(client),
+            Err(nix::errno::Errno::EAGAIN) => break,
+            Err(errno) => panic!("connect: {errno}"),
+        }
+        assert!(queued.len() < 100, "the backlog never filled");
+    }
+
+    let (tx, rx) = std::sync::mpsc::channel();
+    let address = SocketAddress::Path(path.clone());
+    std::thread::spawn(move || {
+        let _ = tx.send(Server::bind(&address).map(drop));
+    });
+    let result = rx
+        .recv_timeout(Duration::from_secs(3))
+        .expect("bind returns at once instead of waiting for the listener");
+    let error = result.expect_err("someone listens");
+    assert_eq!(error.kind(), std::io::ErrorKind::AddrInUse);
+    assert!(path.exists(), "the live listener's socket is left alone");
+    drop(queued);
+    drop(listener);
+    let _ = std::fs::remove_dir_all(&dir);
+}

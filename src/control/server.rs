@@ -323,7 +323,7 @@ fn remove_stale(path: &Path) -> io::Result<()> {
                     format!("{} exists and is not a socket", path.display()),
                 ));
             }
-            if std::os::unix::net::UnixStream::connect(path).is_ok() {
+            if someone_listens(path)? {
                 return Err(io::Error::new(
                     io::ErrorKind::AddrInUse,
                     format!("{} is in use by another init", path.display()),
@@ -331,6 +331,29 @@ fn remove_stale(path: &Path) -> io::Result<()> {
             }
             std::fs::remove_file(path)
         }
+    }
+}
+
+/// Whether a listener is behind the socket file, asked without blocking: a blocking
+/// `connect` to a listener whose backlog is full (a stopped or wedged process) would wait
+/// until it accepts, and this runs on PID 1's loop. A full backlog (`EAGAIN`) means someone
+/// listens; only a refusal or a vanished file means the file is stale.
+fn someone_listens(path: &Path) -> io::Result<bool> {
+    use nix::errno::Errno;
+    use nix::sys::socket::{connect, socket, AddressFamily, SockFlag, SockType, UnixAddr};
+    let probe = socket(
+        AddressFamily::Unix,
+        SockType::Stream,
+        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+        None,
+    )?;
+    let addr = UnixAddr::new(path)?;
+    loop {
+        return match connect(probe.as_raw_fd(), &addr) {
+            Ok(()) | Err(Errno::EAGAIN) | Err(Errno::EINPROGRESS) => Ok(true),
+            Err(Errno::EINTR) => continue,
+            Err(_) => Ok(false),
+        };
     }
 }
 
