@@ -74,7 +74,18 @@ pub fn request_with_timeout(
         .set_write_timeout(Some(WRITE_TIMEOUT))
         .map_err(ClientError::Io)?;
     stream.set_read_timeout(timeout).map_err(ClientError::Io)?;
-    stream.write_all(&frame).map_err(ClientError::Io)?;
+    if let Err(error) = stream.write_all(&frame) {
+        // A server short of slots answers with an error and closes before reading the
+        // request; that answer is still there to read.
+        let closed = matches!(
+            error.kind(),
+            io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+        );
+        if closed {
+            return read_response(&mut stream).map_err(|_| ClientError::Io(error));
+        }
+        return Err(ClientError::Io(error));
+    }
     read_response(&mut stream)
 }
 
