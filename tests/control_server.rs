@@ -655,18 +655,13 @@ fn the_client_reports_a_missing_init() {
     );
 }
 
-#[test]
-fn binding_beside_a_listener_that_never_accepts_does_not_block() {
+/// A listener at `path` that never accepts, its backlog full: a blocking connect to it
+/// waits until it accepts, that is for ever. Returns it and the queued connections.
+fn wedged_listener(path: &std::path::Path) -> (std::os::fd::OwnedFd, Vec<std::os::fd::OwnedFd>) {
     use nix::sys::socket::{
         bind, connect, listen, socket, AddressFamily, Backlog, SockFlag, SockType, UnixAddr,
     };
     use std::os::fd::AsRawFd;
-    let dir = std::env::temp_dir().join(format!("kindling-wedged-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
-    let path = dir.join("control");
-    // A listener that never accepts, its backlog full: a blocking connect to it would wait
-    // until it accepts, that is for ever.
     let listener = socket(
         AddressFamily::Unix,
         SockType::Stream,
@@ -674,7 +669,7 @@ fn binding_beside_a_listener_that_never_accepts_does_not_block() {
         None,
     )
     .expect("socket");
-    let addr = UnixAddr::new(&path).expect("address");
+    let addr = UnixAddr::new(path).expect("address");
     bind(listener.as_raw_fd(), &addr).expect("bind");
     listen(&listener, Backlog::new(0).expect("backlog")).expect("listen");
     let mut queued = Vec::new();
@@ -693,6 +688,16 @@ fn binding_beside_a_listener_that_never_accepts_does_not_block() {
         }
         assert!(queued.len() < 100, "the backlog never filled");
     }
+    (listener, queued)
+}
+
+#[test]
+fn binding_beside_a_listener_that_never_accepts_does_not_block() {
+    let dir = std::env::temp_dir().join(format!("kindling-wedged-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("control");
+    let wedged = wedged_listener(&path);
 
     let (tx, rx) = std::sync::mpsc::channel();
     let address = SocketAddress::Path(path.clone());
@@ -705,7 +710,33 @@ fn binding_beside_a_listener_that_never_accepts_does_not_block() {
     let error = result.expect_err("someone listens");
     assert_eq!(error.kind(), std::io::ErrorKind::AddrInUse);
     assert!(path.exists(), "the live listener's socket is left alone");
-    drop(queued);
-    drop(listener);
+    drop(wedged);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_client_gives_up_on_a_listener_that_never_accepts() {
+    let dir = std::env::temp_dir().join(format!("kindling-wedged-client-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("control");
+    let wedged = wedged_listener(&path);
+    let address = SocketAddress::Path(path.clone());
+    let started = Instant::now();
+    let error = client::request(&address, &Request::Version).expect_err("no answer");
+    let took = started.elapsed();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "Unable to connect to init: Failed to connect to socket {}: Connection timed out",
+            path.display()
+        )
+    );
+    assert!(
+        took >= client::CONNECT_TIMEOUT - Duration::from_millis(100)
+            && took < client::CONNECT_TIMEOUT + Duration::from_secs(2),
+        "gave up after {took:?}"
+    );
+    drop(wedged);
     let _ = std::fs::remove_dir_all(&dir);
 }
