@@ -560,7 +560,7 @@ fn the_users_share_as_a_whole_is_bounded_too() {
             .with_max_user_connections(2)
             .with_read_timeout(Duration::from_millis(2000))
     });
-    let _held = [hold_as(&init, NOBODY), hold_as(&init, OTHER_USER)];
+    let held = [hold_as(&init, NOBODY), hold_as(&init, OTHER_USER)];
     let refused = initctl_as(&init, 65532, &["status", "svc"]);
     assert_eq!(
         (
@@ -575,6 +575,9 @@ fn the_users_share_as_a_whole_is_bounded_too() {
     // Root's share is apart.
     let root = client::request(&init.socket(), &Request::List).expect("answer");
     assert!(matches!(root, Response::Lines(_)), "{root:?}");
+    for (child, lines) in held {
+        closed_after(child, lines);
+    }
 }
 
 #[test]
