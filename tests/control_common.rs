@@ -245,14 +245,19 @@ async fn fake_daemon(
         let response = match action {
             Action::Answer(response) => response,
             Action::Command(command) => {
-                if matches!(&command, Command::Start { job, .. } if job == "slow") {
+                let slow = match &command {
+                    Command::Start { job, .. } if job == "slow" => {
+                        Some("slow start/running, process 7")
+                    }
+                    Command::Stop { job, .. } if job == "slow" => Some("slow stop/waiting"),
+                    _ => None,
+                };
+                if let Some(line) = slow {
                     // Answered later, while other clients are served.
                     let reply = incoming.reply;
                     tokio::task::spawn_local(async move {
                         tokio::time::sleep(Duration::from_millis(1500)).await;
-                        reply.send(Response::Lines(
-                            vec!["slow start/running, process 7".into()],
-                        ));
+                        reply.send(Response::Lines(vec![line.into()]));
                     });
                     continue;
                 }

@@ -276,24 +276,112 @@ fn many_clients_at_once() {
 }
 
 #[test]
-fn connections_beyond_the_limit_wait_their_turn() {
+fn connections_beyond_the_root_limit_are_refused_at_once() {
     let init = FakeInit::start_with(|server| {
         server
-            .with_max_connections(1)
-            .with_read_timeout(Duration::from_millis(300))
+            .with_max_connections(2)
+            .with_read_timeout(Duration::from_millis(600))
     });
-    let _silent = connect(&init);
+    let _silent = [connect(&init), connect(&init)];
     std::thread::sleep(Duration::from_millis(50));
+    // Refused with a clear answer, not left in the listen backlog.
     let started = Instant::now();
+    let response = client::request(&init.socket(), &Request::Version).expect("an answer");
+    assert_eq!(
+        response,
+        Response::Error("Too many control connections; try again later".into())
+    );
+    assert!(started.elapsed() < Duration::from_millis(400));
+    // Served again once the silent connections' slots were freed by their timeout.
+    std::thread::sleep(Duration::from_millis(800));
     let response = client::request(&init.socket(), &Request::Version).expect("answer");
-    assert!(matches!(response, Response::Value(_)));
-    // Served only once the silent connection's slot was freed by its timeout.
-    assert!(started.elapsed() >= Duration::from_millis(200));
+    assert!(matches!(response, Response::Value(_)), "{response:?}");
 }
 
-/// Not a test by itself: re-run as `nobody` by `users_cannot_crowd_root_out`, it holds a
-/// silent connection and reports when the server closes it. Ignored, so that it never
-/// counts as a test that passed: the parent runs it with `--ignored`.
+fn waited(kind: &str, job: &str) -> Request {
+    let (job, instance, env, wait) = (job.to_string(), None, vec![], true);
+    match kind {
+        "start" => Request::Start {
+            job,
+            instance,
+            env,
+            wait,
+        },
+        "stop" => Request::Stop {
+            job,
+            instance,
+            env,
+            wait,
+        },
+        _ => Request::Emit {
+            name: job,
+            env,
+            wait,
+        },
+    }
+}
+
+const TOO_MANY_WAITING: &str =
+    "Too many clients are waiting for init; try again later, or use --no-wait";
+
+#[test]
+fn waiting_clients_leave_room_for_a_stop_and_for_answers_at_once() {
+    let init = FakeInit::start_with(|server| server.with_max_connections(4).with_max_waiting(1, 2));
+    // One client waits (for ever: the fake daemon never answers it).
+    let mut parked = connect(&init);
+    let frame = protocol::encode_request(&waited("start", "hangup-probe")).expect("encode");
+    parked.write_all(&frame).expect("write");
+    std::thread::sleep(Duration::from_millis(100));
+
+    // No room for another waited start or emit: refused at once, and never sent on.
+    let started = Instant::now();
+    for request in [waited("start", "slow"), waited("emit", "up")] {
+        let response = client::request(&init.socket(), &request).expect("answer");
+        assert_eq!(response, Response::Error(TOO_MANY_WAITING.into()));
+    }
+    assert!(started.elapsed() < Duration::from_millis(500));
+    assert_eq!(init.requests().len(), 1);
+
+    // A waited stop still gets in, and waits its 1.5 s.
+    let socket = init.socket();
+    let stop = std::thread::spawn(move || client::request(&socket, &waited("stop", "slow")));
+    std::thread::sleep(Duration::from_millis(200));
+    // A second one would fill the last slot: refused.
+    let response = client::request(&init.socket(), &waited("stop", "slow")).expect("answer");
+    assert_eq!(response, Response::Error(TOO_MANY_WAITING.into()));
+    // Requests answered at once always get in.
+    let started = Instant::now();
+    let response = client::request(&init.socket(), &Request::Version).expect("answer");
+    assert!(matches!(response, Response::Value(_)), "{response:?}");
+    let no_wait = Request::Emit {
+        name: "up".into(),
+        env: vec![],
+        wait: false,
+    };
+    assert_eq!(
+        client::request(&init.socket(), &no_wait).expect("answer"),
+        Response::Ok
+    );
+    assert!(started.elapsed() < Duration::from_millis(500));
+    assert!(!stop.is_finished());
+    assert_eq!(
+        stop.join().expect("thread").expect("answer"),
+        Response::Lines(vec!["slow stop/waiting".into()])
+    );
+    // Its slot is free again.
+    let socket = init.socket();
+    let stop = std::thread::spawn(move || client::request(&socket, &waited("stop", "slow")));
+    assert_eq!(
+        stop.join().expect("thread").expect("answer"),
+        Response::Lines(vec!["slow stop/waiting".into()])
+    );
+    drop(parked);
+}
+
+/// Not a test by itself: re-run as another user by `hold_as`, it holds a silent connection
+/// and reports when the server closes it, with the error message it was sent, if any.
+/// Ignored, so that it never counts as a test that passed: the parent runs it with
+/// `--ignored`.
 #[test]
 #[ignore = "a helper process of users_cannot_crowd_root_out"]
 fn helper_hold_connection() {
@@ -307,18 +395,26 @@ fn helper_hold_connection() {
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");
-    let mut buf = [0u8; 1];
-    let _ = stream.read(&mut buf);
-    println!("HELPER closed {}", started.elapsed().as_millis());
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let message = match answer.get(protocol::LENGTH_BYTES..) {
+        Some(body) => match protocol::decode_response(body) {
+            Ok(Response::Error(message)) => message,
+            other => format!("{other:?}"),
+        },
+        None => String::new(),
+    };
+    println!("HELPER closed {} {message}", started.elapsed().as_millis());
 }
 
-/// Starts `helper_hold_connection` as nobody; returns it once it is connected.
-fn hold_as_nobody(
-    init: &FakeInit,
-) -> (
-    std::process::Child,
-    std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
-) {
+type HelperLines = std::io::Lines<std::io::BufReader<std::process::ChildStdout>>;
+
+const NOBODY: u32 = 65534;
+/// A second unprivileged uid (it needs no passwd entry).
+const OTHER_USER: u32 = 65533;
+
+/// Starts `helper_hold_connection` as `uid`; returns it once it is connected.
+fn hold_as(init: &FakeInit, uid: u32) -> (std::process::Child, HelperLines) {
     use std::io::BufRead;
     use std::os::unix::process::CommandExt;
     let exe = std::env::current_exe().expect("test binary");
@@ -331,8 +427,8 @@ fn hold_as_nobody(
             "--test-threads=1",
         ])
         .env("KINDLING_TEST_HOLD", &init.address)
-        .uid(65534)
-        .gid(65534)
+        .uid(uid)
+        .gid(uid)
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("helper starts");
@@ -349,20 +445,29 @@ fn hold_as_nobody(
     panic!("helper never connected");
 }
 
-/// How long after connecting the helper saw its connection closed.
-fn closed_after(
-    mut child: std::process::Child,
-    lines: std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
-) -> Duration {
+fn hold_as_nobody(init: &FakeInit) -> (std::process::Child, HelperLines) {
+    hold_as(init, NOBODY)
+}
+
+/// How long after connecting the helper saw its connection closed, and what it was told.
+fn closed_with(mut child: std::process::Child, lines: HelperLines) -> (Duration, String) {
     let mut closed = None;
     for line in lines {
         let line = line.expect("helper output");
-        if let Some((_, ms)) = line.split_once("HELPER closed ") {
-            closed = Some(Duration::from_millis(ms.parse().expect("ms")));
+        if let Some((_, rest)) = line.split_once("HELPER closed ") {
+            let (ms, message) = rest.split_once(' ').unwrap_or((rest, ""));
+            closed = Some((
+                Duration::from_millis(ms.parse().expect("ms")),
+                message.to_string(),
+            ));
         }
     }
     let _ = child.wait();
     closed.expect("helper reports the close")
+}
+
+fn closed_after(child: std::process::Child, lines: HelperLines) -> Duration {
+    closed_with(child, lines).0
 }
 
 #[test]
@@ -388,6 +493,93 @@ fn users_cannot_crowd_root_out() {
     // The silent one is dropped after the read timeout.
     let held = closed_after(first, first_lines);
     assert!(held >= Duration::from_millis(1000), "held {held:?}");
+}
+
+/// Runs the real initctl as `uid` against `init`.
+fn initctl_as(init: &FakeInit, uid: u32, args: &[&str]) -> std::process::Output {
+    use std::os::unix::process::CommandExt;
+    std::process::Command::new(env!("CARGO_BIN_EXE_initctl"))
+        .args(args)
+        .env("KINDLING_SOCKET", &init.address)
+        .env_remove("UPSTART_JOB")
+        .uid(uid)
+        .gid(uid)
+        .output()
+        .expect("initctl runs")
+}
+
+#[test]
+fn one_user_cannot_crowd_out_the_others() {
+    assert!(
+        nix::unistd::getuid().is_root(),
+        "needs root to connect as other users: run the tests as root (CI does)"
+    );
+    let init = FakeInit::start_with(|server| {
+        server
+            .with_max_user_connections(4)
+            .with_max_connections_per_user(2)
+            .with_read_timeout(Duration::from_millis(3000))
+    });
+    let held = [hold_as_nobody(&init), hold_as_nobody(&init)];
+    // nobody's share is used up: its next connection is refused at once, saying why.
+    let (refused, lines) = hold_as_nobody(&init);
+    let (after, message) = closed_with(refused, lines);
+    assert!(
+        after < Duration::from_millis(1000),
+        "refused after {after:?}"
+    );
+    assert_eq!(
+        message,
+        "Too many control connections from uid 65534; try again later"
+    );
+    // Another user and root are served at once.
+    let started = Instant::now();
+    let other = initctl_as(&init, OTHER_USER, &["status", "svc"]);
+    assert_eq!(
+        String::from_utf8_lossy(&other.stdout),
+        "svc start/running, process 42\n\tpost-start process 44\n",
+        "{other:?}"
+    );
+    let root = client::request(&init.socket(), &Request::List).expect("answer");
+    assert!(matches!(root, Response::Lines(_)), "{root:?}");
+    assert!(started.elapsed() < Duration::from_millis(1500));
+    // The held ones are dropped after the read timeout, without an answer.
+    for (child, lines) in held {
+        let (after, message) = closed_with(child, lines);
+        assert!(after >= Duration::from_millis(2500), "held {after:?}");
+        assert_eq!(message, "");
+    }
+}
+
+#[test]
+fn the_users_share_as_a_whole_is_bounded_too() {
+    assert!(
+        nix::unistd::getuid().is_root(),
+        "needs root to connect as other users: run the tests as root (CI does)"
+    );
+    let init = FakeInit::start_with(|server| {
+        server
+            .with_max_user_connections(2)
+            .with_read_timeout(Duration::from_millis(2000))
+    });
+    let held = [hold_as(&init, NOBODY), hold_as(&init, OTHER_USER)];
+    let refused = initctl_as(&init, 65532, &["status", "svc"]);
+    assert_eq!(
+        (
+            String::from_utf8_lossy(&refused.stderr).into_owned(),
+            refused.status.code()
+        ),
+        (
+            "initctl: Too many control connections from users; try again later\n".to_string(),
+            Some(1)
+        )
+    );
+    // Root's share is apart.
+    let root = client::request(&init.socket(), &Request::List).expect("answer");
+    assert!(matches!(root, Response::Lines(_)), "{root:?}");
+    for (child, lines) in held {
+        closed_after(child, lines);
+    }
 }
 
 #[test]
@@ -466,4 +658,90 @@ fn the_client_reports_a_missing_init() {
             "Unable to connect to init: Failed to connect to socket {address}: Connection refused"
         )
     );
+}
+
+/// A listener at `path` that never accepts, its backlog full: a blocking connect to it
+/// waits until it accepts, that is for ever. Returns it and the queued connections.
+fn wedged_listener(path: &std::path::Path) -> (std::os::fd::OwnedFd, Vec<std::os::fd::OwnedFd>) {
+    use nix::sys::socket::{
+        bind, connect, listen, socket, AddressFamily, Backlog, SockFlag, SockType, UnixAddr,
+    };
+    use std::os::fd::AsRawFd;
+    let listener = socket(
+        AddressFamily::Unix,
+        SockType::Stream,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .expect("socket");
+    let addr = UnixAddr::new(path).expect("address");
+    bind(listener.as_raw_fd(), &addr).expect("bind");
+    listen(&listener, Backlog::new(0).expect("backlog")).expect("listen");
+    let mut queued = Vec::new();
+    loop {
+        let client = socket(
+            AddressFamily::Unix,
+            SockType::Stream,
+            SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+            None,
+        )
+        .expect("socket");
+        match connect(client.as_raw_fd(), &addr) {
+            Ok(()) => queued.push(client),
+            Err(nix::errno::Errno::EAGAIN) => break,
+            Err(errno) => panic!("connect: {errno}"),
+        }
+        assert!(queued.len() < 100, "the backlog never filled");
+    }
+    (listener, queued)
+}
+
+#[test]
+fn binding_beside_a_listener_that_never_accepts_does_not_block() {
+    let dir = std::env::temp_dir().join(format!("kindling-wedged-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("control");
+    let wedged = wedged_listener(&path);
+
+    let (tx, rx) = std::sync::mpsc::channel();
+    let address = SocketAddress::Path(path.clone());
+    std::thread::spawn(move || {
+        let _ = tx.send(Server::bind(&address).map(drop));
+    });
+    let result = rx
+        .recv_timeout(Duration::from_secs(3))
+        .expect("bind returns at once instead of waiting for the listener");
+    let error = result.expect_err("someone listens");
+    assert_eq!(error.kind(), std::io::ErrorKind::AddrInUse);
+    assert!(path.exists(), "the live listener's socket is left alone");
+    drop(wedged);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_client_gives_up_on_a_listener_that_never_accepts() {
+    let dir = std::env::temp_dir().join(format!("kindling-wedged-client-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("control");
+    let wedged = wedged_listener(&path);
+    let address = SocketAddress::Path(path.clone());
+    let started = Instant::now();
+    let error = client::request(&address, &Request::Version).expect_err("no answer");
+    let took = started.elapsed();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "Unable to connect to init: Failed to connect to socket {}: Connection timed out",
+            path.display()
+        )
+    );
+    assert!(
+        took >= client::CONNECT_TIMEOUT - Duration::from_millis(100)
+            && took < client::CONNECT_TIMEOUT + Duration::from_secs(2),
+        "gave up after {took:?}"
+    );
+    drop(wedged);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -561,3 +561,118 @@ fn other_users_may_only_read() {
     assert_eq!(requests.len(), 6);
     assert!(requests.iter().all(|(peer, _)| peer.uid == NOBODY));
 }
+
+/// Not a test by itself: re-run as nobody by `only_a_server_run_by_root_is_believed`, it
+/// plays init on `$KINDLING_TEST_FAKE`, as any user could while sysvinit is PID 1, answering
+/// every request with a made-up status line.
+#[test]
+fn helper_fake_init() {
+    use kindling::control::{protocol, Response, SocketAddress};
+    use std::io::{Read, Write};
+    let Ok(address) = std::env::var("KINDLING_TEST_FAKE") else {
+        return;
+    };
+    let addr = SocketAddress::parse(&address)
+        .to_socket_addr()
+        .expect("address");
+    let listener = std::os::unix::net::UnixListener::bind_addr(&addr).expect("bind");
+    println!("HELPER listening");
+    let answer = protocol::encode_response(&Response::Lines(vec![
+        "fake start/running, process 1".into()
+    ]));
+    for mut stream in listener.incoming().flatten() {
+        let mut prefix = [0u8; 4];
+        if stream.read_exact(&mut prefix).is_ok() {
+            println!("HELPER request");
+            let _ = stream.write_all(&answer);
+        }
+    }
+}
+
+#[test]
+fn only_a_server_run_by_root_is_believed() {
+    use std::io::BufRead;
+    assert!(
+        nix::unistd::getuid().is_root(),
+        "needs root to run the fake init as nobody: run the tests as root (CI does)"
+    );
+    /// Ends the fake init however the test ends.
+    struct Fake(std::process::Child);
+    impl Drop for Fake {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let address = common::unique_address();
+    let mut command = Command::new(std::env::current_exe().expect("test binary"));
+    command
+        .args([
+            "--exact",
+            "helper_fake_init",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("KINDLING_TEST_FAKE", &address)
+        .uid(65534)
+        .gid(65534)
+        .stdout(std::process::Stdio::piped());
+    // SAFETY: prctl with integer arguments is async-signal-safe; it runs after the uid change,
+    // which would otherwise clear it. The fake dies with this test's thread.
+    unsafe {
+        command.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+            Ok(())
+        });
+    }
+    let mut fake = Fake(command.spawn().expect("fake init starts"));
+    let mut lines = std::io::BufReader::new(fake.0.stdout.take().expect("stdout")).lines();
+    let listening = lines
+        .by_ref()
+        .any(|line| line.is_ok_and(|line| line.ends_with("HELPER listening")));
+    assert!(listening, "the fake init never listened");
+
+    let refusal =
+        format!("Unable to connect to init: socket {address} is served by uid 65534, not root\n");
+    let started = std::time::Instant::now();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_initctl"));
+    command.arg("list").env("KINDLING_SOCKET", &address);
+    fails(output(&mut command), &format!("initctl: {refusal}"));
+    let mut command = Command::new(env!("CARGO_BIN_EXE_initctl"));
+    command
+        .arg0("status")
+        .arg("ssh")
+        .env("KINDLING_SOCKET", &address);
+    fails(output(&mut command), &format!("status: {refusal}"));
+    // init run by hand: `init q` says so, `init u` (libc6's postinst) quietly does nothing.
+    let mut command = Command::new(env!("CARGO_BIN_EXE_init"));
+    command.arg("q").env("KINDLING_SOCKET", &address);
+    fails(output(&mut command), &format!("init: {refusal}"));
+    let mut command = Command::new(env!("CARGO_BIN_EXE_init"));
+    command.arg("u").env("KINDLING_SOCKET", &address);
+    ok(output(&mut command), "");
+    // The library says why.
+    let error = kindling::control::client::request(
+        &kindling::control::SocketAddress::parse(&address),
+        &Request::List,
+    )
+    .expect_err("refused");
+    assert!(
+        matches!(
+            error,
+            kindling::control::ClientError::NotRoot { uid: 65534, .. }
+        ),
+        "{error:?}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+
+    drop(fake);
+    // Nothing was ever sent to it.
+    assert_eq!(
+        lines
+            .map_while(Result::ok)
+            .filter(|l| l.contains("HELPER request"))
+            .count(),
+        0
+    );
+}

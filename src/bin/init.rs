@@ -2,10 +2,21 @@
 //!
 //! Thin: parse the command line, do PID 1's start-up duties, run the daemon. As any other
 //! process it refuses politely (sysvinit and Upstart hand such calls to telinit).
+//!
+//! Nothing here prints with `println!`/`eprintln!`: they panic when the write fails (stdout
+//! a closed pipe, a full non-blocking pipe), and a panic in PID 1 is a kernel panic. [`say`]
+//! writes and ignores failure.
 
 use kindling::control::{self, Request, Response, SocketAddress};
 use kindling::daemon::{self, logging, options::Options, pid1};
+use std::io::Write;
 use std::time::Duration;
+
+/// Writes `text` to `out` and flushes, ignoring failure: output nobody can take is dropped.
+fn say(mut out: impl Write, text: &str) {
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
 
 fn main() {
     let env: Vec<(String, String)> = std::env::vars_os()
@@ -22,13 +33,13 @@ fn main() {
     let options = Options::parse(args.iter().skip(1).cloned(), &env);
     let pid1 = std::process::id() == 1;
     if options.show_version {
-        println!("{}", kindling::VERSION);
+        say(std::io::stdout(), &format!("{}\n", kindling::VERSION));
         if !pid1 {
             return;
         }
     }
     if options.show_help {
-        print!("{}", daemon::options::HELP);
+        say(std::io::stdout(), daemon::options::HELP);
         if !pid1 {
             return;
         }
@@ -68,7 +79,7 @@ fn as_telinit(args: &[String]) -> i32 {
                 Ok(Response::Value(version)) if version.contains("(kindling "));
             if is_kindling {
                 if let Ok(Response::Error(message)) = ask(Request::ReExec) {
-                    eprintln!("init: {message}");
+                    say(std::io::stderr(), &format!("init: {message}\n"));
                     return 1;
                 }
             }
@@ -76,18 +87,21 @@ fn as_telinit(args: &[String]) -> i32 {
         }
         Some("q" | "Q") => match ask(Request::ReloadConfiguration) {
             Ok(Response::Error(message)) => {
-                eprintln!("init: {message}");
+                say(std::io::stderr(), &format!("init: {message}\n"));
                 1
             }
             Ok(_) => 0,
             Err(error) => {
-                eprintln!("init: {error}");
+                say(std::io::stderr(), &format!("init: {error}\n"));
                 1
             }
         },
         _ => {
-            eprintln!("init: Not being executed as init");
-            eprintln!("init: use telinit to change the runlevel (it comes with the SysV tools)");
+            say(
+                std::io::stderr(),
+                "init: Not being executed as init\n\
+                 init: use telinit to change the runlevel (it comes with the SysV tools)\n",
+            );
             1
         }
     }

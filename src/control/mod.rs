@@ -8,8 +8,9 @@
 //! the daemon what each request means (an engine fact, or an answer of its own; the
 //! answers to `show-config`, `check-config` and `usage` come from [`crate::inspect`]).
 //!
-//! Must never: panic on anything a client sends, block the daemon loop, or grow a buffer
-//! beyond [`protocol::MAX_REQUEST`] for a client.
+//! Must never: panic on anything a client sends, block the daemon loop, grow a buffer
+//! beyond [`protocol::MAX_REQUEST`] for a client, or hold more connections than the shares
+//! in [`server`]'s "Limits" (root, root's waiting clients, other users, each user).
 //!
 //! # The socket address
 //!

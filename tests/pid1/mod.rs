@@ -260,6 +260,16 @@ impl Sandbox {
     /// `--confdir DIR/conf --logdir DIR/logs -v` plus `extra_args`, and waits until it has
     /// loaded its configuration and handled its startup event.
     pub fn start(jobs: &[(&str, &str)], extra_args: &[&str]) -> Sandbox {
+        Sandbox::start_with(jobs, extra_args, |_| {})
+    }
+
+    /// Like [`Sandbox::start`], with `configure` applied to the `unshare` command just before
+    /// it is spawned: init inherits its stdout, for example (stderr is `unshare.err`).
+    pub fn start_with(
+        jobs: &[(&str, &str)],
+        extra_args: &[&str],
+        configure: impl FnOnce(&mut Command),
+    ) -> Sandbox {
         require_root();
         let dir = sandbox_root();
         let conf = dir.join("conf");
@@ -335,6 +345,7 @@ impl Sandbox {
                 Ok(())
             });
         }
+        configure(&mut command);
         let child = command.spawn().expect("spawn unshare (util-linux)");
         let unshare_pid = child.id() as i32;
         sandbox.child = Some(child);
