@@ -18,6 +18,7 @@ mod queue;
 pub(crate) mod snapshot;
 
 pub use api::*;
+pub use snapshot::Restored;
 
 use crate::environ::Env;
 use crate::event::Event;

@@ -21,7 +21,7 @@ pub(crate) enum Waiter {
     Client(ClientId),
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub(crate) struct PendingEvent {
     pub(crate) event: Event,
     pub(crate) progress: Progress,
