@@ -260,6 +260,19 @@ impl Sandbox {
     /// `--confdir DIR/conf --logdir DIR/logs -v` plus `extra_args`, and waits until it has
     /// loaded its configuration and handled its startup event.
     pub fn start(jobs: &[(&str, &str)], extra_args: &[&str]) -> Sandbox {
+        Sandbox::launch(jobs, extra_args, None)
+    }
+
+    /// Like [`Sandbox::start`], but init is started as `DIR/init`, a script with the text
+    /// `wrapper` (after [`Sandbox::expand`], and `@INIT@` for the init binary) that must end
+    /// by exec'ing the binary with `exec -a "$0"`, so that init's re-execs (which run the
+    /// path init was started as) go through the script again: a way to tamper with what one
+    /// image hands to the next.
+    pub fn start_through(wrapper: &str, jobs: &[(&str, &str)], extra_args: &[&str]) -> Sandbox {
+        Sandbox::launch(jobs, extra_args, Some(wrapper))
+    }
+
+    fn launch(jobs: &[(&str, &str)], extra_args: &[&str], wrapper: Option<&str>) -> Sandbox {
         require_root();
         let dir = sandbox_root();
         let conf = dir.join("conf");
@@ -292,6 +305,17 @@ impl Sandbox {
         for (name, text) in jobs {
             sandbox.write_job(name, text);
         }
+        let init = match wrapper {
+            None => PathBuf::from(INIT),
+            Some(text) => {
+                let path = dir.join("init");
+                fs::write(&path, sandbox.expand(text).replace("@INIT@", INIT))
+                    .expect("write init wrapper");
+                fs::set_permissions(&path, fs::Permissions::from_mode(0o755))
+                    .expect("chmod init wrapper");
+                path
+            }
+        };
 
         let mut command = Command::new("unshare");
         command
@@ -310,7 +334,7 @@ impl Sandbox {
                 "kindling-setup",
             ])
             .arg(&dir)
-            .arg(INIT)
+            .arg(&init)
             .arg("--confdir")
             .arg(&sandbox.conf)
             .arg("--logdir")
