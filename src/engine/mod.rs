@@ -188,8 +188,10 @@ impl Engine {
         for class in classes {
             seen.insert(class.name.clone());
             if let Some(entry) = self.classes.get_mut(&class.name) {
-                entry.deleted = false;
-                if *entry.class == class {
+                // A class put back after its removal lost its `start on` condition with it:
+                // it is set up again below even when the file is unchanged.
+                let was_deleted = std::mem::replace(&mut entry.deleted, false);
+                if *entry.class == class && !was_deleted {
                     continue;
                 }
             }
