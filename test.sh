@@ -6,13 +6,15 @@
 #   3. the test suite: cargo nextest (when installed) or cargo test, for lib, bins and tests/
 #   4. doc tests
 #   5. the benches, once each as smoke tests (`cargo bench` measures them)
-#   6. a short fuzz run of the job parser, when cargo-fuzz is installed
+#   6. a short fuzz run of each fuzz target (job parser, control protocol, re-exec state),
+#      when cargo-fuzz is installed
 #
 # Every step runs even when an earlier one failed. The last two lines sum up: which steps
 # passed, then the number of tests passed, failed and skipped. Exit status 0 only if all
 # steps passed.
 #
-# Environment: FUZZ_SECONDS (default 30; 0 skips fuzzing), NO_NEXTEST=1 (use cargo test).
+# Environment: FUZZ_SECONDS (default 30, shared among the fuzz targets; 0 skips fuzzing),
+# NO_NEXTEST=1 (use cargo test).
 set -uo pipefail
 cd "$(dirname "$0")"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
@@ -80,12 +82,21 @@ if [ "$FUZZ_SECONDS" = 0 ]; then
     steps+=("fuzz skipped (FUZZ_SECONDS=0)")
 elif cargo fuzz --version >/dev/null 2>&1; then
     # `--sanitizer none` builds on stable Rust (AddressSanitizer needs RUSTC_BOOTSTRAP=1,
-    # and the parser has no unsafe code for it to watch). The shared corpus seeds it.
-    mkdir -p fuzz/corpus/parse_job
-    seeds=()
-    [ -d ../shared/corpus/upstart-jobs ] && seeds+=(../shared/corpus/upstart-jobs)
-    step fuzz cargo fuzz run --sanitizer none parse_job fuzz/corpus/parse_job "${seeds[@]}" \
-        -- -max_total_time="$FUZZ_SECONDS"
+    # and the decoders have no unsafe code for it to watch). FUZZ_SECONDS is shared among
+    # the targets. Seeds: the shared job corpus, and fuzz/seeds/TARGET (kept in git); what
+    # a run finds goes to fuzz/corpus/TARGET (not kept).
+    targets=(parse_job control_decode state_decode)
+    per_target=$((FUZZ_SECONDS / ${#targets[@]}))
+    [ "$per_target" -ge 1 ] || per_target=1
+    for target in "${targets[@]}"; do
+        mkdir -p "fuzz/corpus/$target"
+        seeds=()
+        [ -d "fuzz/seeds/$target" ] && seeds+=("fuzz/seeds/$target")
+        [ "$target" = parse_job ] && [ -d ../shared/corpus/upstart-jobs ] &&
+            seeds+=(../shared/corpus/upstart-jobs)
+        step "fuzz-$target" cargo fuzz run --sanitizer none "$target" "fuzz/corpus/$target" \
+            "${seeds[@]}" -- -max_total_time="$per_target"
+    done
 else
     steps+=("fuzz skipped (cargo-fuzz not installed: cargo install cargo-fuzz --locked)")
 fi

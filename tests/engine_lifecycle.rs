@@ -692,3 +692,16 @@ fn reload_without_a_main_process_or_instance_is_an_error() {
     let reload = sim.reload("svc", &[]);
     assert_eq!(sim.answer(reload), "error: Unknown instance: ");
 }
+
+#[test]
+fn a_job_removed_while_running_and_put_back_unchanged_starts_on_its_events_again() {
+    let job = ("j", "start on foo\nexec sleep 1\n");
+    let mut sim = Sim::new(&[job]);
+    sim.emit("foo", &[], false);
+    assert_eq!(sim.spawn_count("j", Main), 1);
+    sim.reconfigure(&[]);
+    sim.reconfigure(&[job]);
+    sim.stop("j", &[], true);
+    sim.emit("foo", &[], false);
+    assert_eq!(sim.spawn_count("j", Main), 2, "start on foo works again");
+}

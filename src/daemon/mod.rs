@@ -633,6 +633,8 @@ impl Daemon {
         let handover = reexec::Handover {
             engine: self.engine.save(),
             tracer: self.tracer.save(),
+            clock: Some(self.now()),
+            log_priority: Some(self.log_priority),
             logs: self.logs.values().cloned().collect(),
             spawns: self
                 .pending_spawns
@@ -667,54 +669,140 @@ impl Daemon {
         tracing::error!("Failed to re-execute init: {error}");
     }
 
-    /// Takes over from the previous image (`--restart --state-fd N`). Without a readable
-    /// state init still comes up, with the configuration on disk and no `startup` event.
+    /// Takes over from the previous image (`--restart --state-fd N`), in layers: first what
+    /// the daemon itself holds (control socket, job logs, unconfirmed spawns, waiting
+    /// clients, tracer, clock), then the job state, record by record. Whatever cannot be
+    /// read, init still serves its control socket and reaps every process it had (they are
+    /// its children); jobs it could not restore are known only from the configuration on
+    /// disk, and their old processes are reaped as orphans.
     fn restore(&mut self) {
         let Some(fd) = self.options.state_fd else {
             tracing::warn!("Restarted without a state: jobs started before are not known");
+            self.adopt_control(None);
             return;
         };
         let handover = reexec::read_state(fd).and_then(|text| reexec::Handover::decode(&text));
         let handover = match handover {
-            Ok(handover) => handover,
+            Ok((handover, problems)) => {
+                for problem in problems {
+                    tracing::error!("Unable to read part of the state handed over: {problem}");
+                }
+                handover
+            }
             Err(error) => {
-                tracing::error!("Unable to read the state handed over: {error}");
+                tracing::error!(
+                    "Unable to read the state handed over: {error}; jobs started before are \
+                     not known"
+                );
+                self.adopt_control(None);
                 return;
             }
         };
-        match Engine::restore(self.engine_config.clone(), &handover.engine) {
-            Ok(engine) => self.engine = engine,
+        let resumed = self.take_over(&handover);
+        let outcome = match Engine::restore_partial(self.engine_config.clone(), &handover.engine) {
+            Ok(restored) => {
+                for skipped in &restored.skipped {
+                    tracing::error!("Unable to restore part of the job state: {skipped}");
+                }
+                self.engine = restored.engine;
+                if restored.skipped.is_empty() {
+                    "Restored state from the previous image"
+                } else {
+                    "Restored state from the previous image, but for the job state above"
+                }
+            }
             Err(error) => {
                 tracing::error!("Unable to restore the job state: {error}");
-                return;
+                "Took over from the previous image without its job state"
             }
+        };
+        if let Some(priority) = handover.log_priority {
+            self.set_log_priority(priority);
         }
-        self.tracer = Tracer::restore(&handover.tracer);
-        for (fd, path) in handover.logs {
-            reexec::set_cloexec(fd, true);
-            // SAFETY: the previous image kept this pty master open across exec for us.
-            let master = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
-            self.watch_log(JobLog::new(master, path));
-        }
-        for (pid, fd, key, kind) in handover.spawns {
-            reexec::set_cloexec(fd, true);
-            // SAFETY: as above, the error pipe of a child whose exec was not confirmed yet.
-            let errors = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
-            self.watch_spawn(pid, key, kind, Rc::new(errors));
-        }
-        self.inherited_control = handover.control;
-        for (client, fd) in handover.clients {
-            reexec::set_cloexec(fd, true);
-            // SAFETY: a waiting client's connection, kept open across exec for us.
-            match unsafe { control::server::resume(fd) } {
-                Ok(responder) => self.pending.insert_as(client, responder),
-                Err(error) => tracing::warn!("Unable to take over a waiting client: {error}"),
-            }
+        // A client the job state does not wait for would otherwise wait for ever.
+        let waited: std::collections::HashSet<ClientId> =
+            self.engine.waiting_clients().into_iter().collect();
+        for client in resumed.into_iter().filter(|c| !waited.contains(c)) {
+            self.pending.answer(
+                client,
+                Response::Error("Request lost: init restarted without its state".into()),
+            );
         }
         for (timer, after) in self.engine.timers() {
             self.carry_out(Effect::ArmTimer { timer, after }, &mut VecDeque::new());
         }
-        tracing::info!("Restored state from the previous image");
+        tracing::info!("{outcome}");
+    }
+
+    /// The daemon's own part of a hand-over; returns the waiting clients taken over. A
+    /// descriptor that is not what the hand-over says, or was taken already (the control
+    /// socket first), is left alone.
+    fn take_over(&mut self, handover: &reexec::Handover) -> Vec<ClientId> {
+        use reexec::FdKind;
+        use std::os::fd::FromRawFd;
+        self.adopt_control(handover.control);
+        let mut taken: std::collections::HashSet<RawFd> =
+            self.inherited_control.into_iter().collect();
+        let mut take = |fd: RawFd, kind: FdKind| reexec::fd_is(fd, kind) && taken.insert(fd);
+        if let Some(clock) = handover.clock {
+            // The engine's times (respawn windows) are on the previous image's clock.
+            if let Some(started) = Instant::now().checked_sub(Duration::from_millis(clock)) {
+                self.started = started;
+            }
+        }
+        self.tracer = Tracer::restore(&handover.tracer);
+        for (fd, path) in &handover.logs {
+            if !take(*fd, FdKind::Pty) {
+                tracing::error!("Not taking over log {}: {fd} is no pty", path.display());
+                continue;
+            }
+            reexec::set_cloexec(*fd, true);
+            // SAFETY: the previous image kept this pty master open across exec for us, and
+            // the hand-over names each descriptor once.
+            let master = unsafe { OwnedFd::from_raw_fd(*fd) };
+            self.watch_log(JobLog::new(master, path.clone()));
+        }
+        for (pid, fd, key, kind) in &handover.spawns {
+            if !take(*fd, FdKind::Pipe) {
+                tracing::error!("Not taking over the spawn of {pid}: {fd} is no pipe");
+                continue;
+            }
+            reexec::set_cloexec(*fd, true);
+            // SAFETY: as above, the error pipe of a child whose exec was not confirmed yet.
+            let errors = unsafe { OwnedFd::from_raw_fd(*fd) };
+            self.watch_spawn(*pid, key.clone(), *kind, Rc::new(errors));
+        }
+        let mut resumed = Vec::new();
+        for &(client, fd) in &handover.clients {
+            if !take(fd, FdKind::Connection) {
+                tracing::error!("Not taking over a waiting client: {fd} is no connection");
+                continue;
+            }
+            reexec::set_cloexec(fd, true);
+            // SAFETY: a waiting client's connection, kept open across exec for us.
+            match unsafe { control::server::resume(fd) } {
+                Ok(responder) => {
+                    self.pending.insert_as(client, responder);
+                    resumed.push(client);
+                }
+                Err(error) => tracing::warn!("Unable to take over a waiting client: {error}"),
+            }
+        }
+        resumed
+    }
+
+    /// Keeps the previous image's listening control socket for [`Daemon::listen_control`]:
+    /// the one the hand-over names, else the one bound to our address among the inherited
+    /// descriptors. Binding afresh would fail while it is open, and clients would queue on
+    /// it unanswered.
+    fn adopt_control(&mut self, handed: Option<RawFd>) {
+        let listener = handed
+            .filter(|&fd| reexec::fd_is(fd, reexec::FdKind::Listener))
+            .or_else(|| reexec::find_listener(&control::SocketAddress::from_env()));
+        if listener.is_none() && handed.is_some() {
+            tracing::error!("The control socket handed over is gone");
+        }
+        self.inherited_control = listener;
     }
 
     /// Reaps every child that is ready and tells the engine.

@@ -8,7 +8,7 @@ use super::EventId;
 use crate::environ::Env;
 use crate::event::{matching, Event, EventExpr, EventMatch};
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Node {
     Leaf {
         /// Shared: a clone of the engine (its rollback) copies only the partial matches.
@@ -29,7 +29,7 @@ enum Node {
 }
 
 /// A `start on`/`stop on` expression with its partial matches.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Condition {
     /// Post-order: children before parents, the root last.
     nodes: Vec<Node>,

@@ -47,7 +47,7 @@ pub(crate) enum Failure {
     Respawn,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Instance {
     /// The definition this instance was started with; it keeps it until it reaches waiting.
     pub(crate) class: Rc<JobClass>,

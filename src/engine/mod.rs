@@ -21,6 +21,7 @@ pub(crate) mod snapshot;
 mod table;
 
 pub use api::*;
+pub use snapshot::Restored;
 
 use crate::environ::Env;
 use crate::event::Event;
@@ -44,7 +45,7 @@ pub const LOOP_WARNING: u32 = 100;
 
 /// A job class as loaded, with what the engine keeps beside it.
 #[derive(Clone)]
-struct ClassEntry {
+pub(crate) struct ClassEntry {
     class: Rc<JobClass>,
     /// `PATH`/`TERM` + `env` stanzas: the base of every instance's environment, and what
     /// `$VAR` in `start on` expands against.
@@ -214,8 +215,10 @@ impl Engine {
         for class in classes {
             seen.insert(class.name.clone());
             if let Some(entry) = self.classes.get_mut(&class.name) {
-                entry.deleted = false;
-                if *entry.class == class {
+                // A class put back after its removal lost its `start on` condition with it:
+                // it is set up again below even when the file is unchanged.
+                let was_deleted = std::mem::replace(&mut entry.deleted, false);
+                if *entry.class == class && !was_deleted {
                     continue;
                 }
             }

@@ -22,7 +22,7 @@ pub(crate) enum Waiter {
     Client(ClientId),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PendingEvent {
     pub(crate) event: Event,
     pub(crate) progress: Progress,

@@ -2,193 +2,147 @@
 //! new image reads it back, and every instance, partial match, queued event and waiting client
 //! carries on as if nothing happened.
 //!
-//! Format (versioned by its first token, `kindling-engine-state 1`): a stream of
-//! whitespace-separated tokens read in a fixed order. Strings are `=` followed by the
-//! percent-encoded bytes (so the empty string is `=`), optional values are `-` or the value,
-//! lists are a count followed by the items. Pure: no I/O; a malformed or truncated text is
-//! an error, never a panic.
+//! Format `kindling-engine-state 2`: one record per line, each a list of whitespace-free
+//! tokens read in a fixed order.
+//!
+//! ```text
+//! kindling-engine-state 2 NEXT_EVENT NEXT_TIMER
+//! class CLASS DELETED START_ON                  every job class
+//! instance JOB NAME current|own CLASS GOAL …    every instance, after its class
+//! event ID NAME ENV HANDLING BLOCKERS FAILED WAITERS SPARES
+//! reply CLIENT JOB INSTANCE                     answers held back (see `send_replies`)
+//! ```
+//!
+//! Strings are `=` followed by the percent-encoded bytes (so the empty string is `=`);
+//! numbers are decimal over the whole range of their type (unsigned ones are never written
+//! signed); optional values are `-` or the value; lists are a count followed by the items; a
+//! live condition is `-`, or `+` and the event each of its leaves holds.
+//!
+//! Reading is pure and never panics. [`Engine::restore_partial`] skips a record it cannot
+//! read and reports it; the rest is restored, and what referred to the skipped records is
+//! mended so that nothing waits for them forever. Version 1 (the same fields as one flat
+//! stream of tokens, with unsigned numbers of 2^63 and above written as negative ones) is
+//! still read, all or nothing, so that an image writing it can hand over to this one.
 
 use super::condition::Condition;
-use super::instance::{Blocked, Failure, Instance, Request};
+use super::instance::{display_name, Blocked, Failure, Instance, Request};
 use super::queue::{PendingEvent, Progress, Waiter};
-use super::{ClassEntry, Engine, EngineConfig, Goal, InstanceKey, PendingReply, State};
+use super::{ClassEntry, Engine, EngineConfig, EventId, Goal, InstanceKey, PendingReply, State};
 use crate::environ::Env;
 use crate::event::{Event, EventExpr, EventMatch, MatchArg};
 use crate::job::{
     Cgroup, Console, EnvStanza, Expect, JobClass, Limit, Process, ProcessKind, Resource,
+    MAX_EXPRESSION_DEPTH,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
 
 const MAGIC: &str = "kindling-engine-state";
-const VERSION: u32 = 2;
+const VERSION: u64 = 2;
+
+/// What [`Engine::restore_partial`] could make of a state.
+pub struct Restored {
+    pub engine: Engine,
+    /// One message per record that could not be read and was left out.
+    pub skipped: Vec<String>,
+}
 
 impl Engine {
     /// Serialises the whole engine (see the module header).
     pub fn save(&self) -> String {
         let mut out = Out::default();
         out.word(MAGIC);
-        out.num(VERSION as u64);
+        out.num(VERSION);
         out.num(self.next_event);
         out.num(self.next_timer);
-        out.num(self.classes.len() as u64);
+        out.end();
         for entry in self.classes.values() {
+            out.word("class");
             out.class(&entry.class);
             out.flag(entry.deleted);
-            out.matches(entry.start_on.as_ref());
-            out.num(entry.instances.len() as u64);
+            out.condition(entry.start_on.as_ref());
+            out.end();
             for instance in entry.instances.values() {
-                out.instance(instance, &entry.class);
+                out.word("instance");
+                out.string(&entry.class.name);
+                out.string(&instance.name);
+                out.instance_class(instance, &entry.class);
+                out.instance(instance);
+                out.end();
             }
         }
-        out.num(self.events.len() as u64);
         for (id, pending) in &self.events {
+            out.word("event");
             out.num(*id);
-            out.event(&pending.event);
-            out.flag(pending.progress == Progress::Handling);
-            out.num(pending.blockers as u64);
-            out.flag(pending.failed);
-            out.num(pending.waiters.len() as u64);
-            for waiter in &pending.waiters {
-                match waiter {
-                    Waiter::Job(key) => {
-                        out.word("job");
-                        out.string(&key.job);
-                        out.string(&key.instance);
-                    }
-                    Waiter::Client(client) => {
-                        out.word("client");
-                        out.num(*client);
-                    }
-                }
-            }
-            out.flag(pending.spares.is_some());
-            out.string(pending.spares.as_deref().unwrap_or(""));
+            out.pending_event(pending);
+            out.end();
         }
         // Answers held back until a cancelled stop has settled (see `send_replies`).
-        let deferred: Vec<_> = self
-            .replies
-            .iter()
-            .filter_map(|(client, reply)| match reply {
-                PendingReply::StatusAfterStop(key) => Some((*client, key)),
-                _ => None,
-            })
-            .collect();
-        out.num(deferred.len() as u64);
-        for (client, key) in deferred {
-            out.num(client);
-            out.string(&key.job);
-            out.string(&key.instance);
+        for (client, reply) in &self.replies {
+            if let PendingReply::StatusAfterStop(key) = reply {
+                out.word("reply");
+                out.num(*client);
+                out.string(&key.job);
+                out.string(&key.instance);
+                out.end();
+            }
         }
         out.text
     }
 
-    /// Rebuilds an engine from [`Engine::save`]'s text. Timers are not re-armed here: the
-    /// caller arms [`Engine::timers`] again (the clock of the new image starts afresh).
+    /// Rebuilds an engine from [`Engine::save`]'s text, all or nothing. Timers are not
+    /// re-armed here: the caller arms [`Engine::timers`] again (the clock of the new image
+    /// starts afresh).
     pub fn restore(config: EngineConfig, text: &str) -> Result<Engine, String> {
-        let mut input = In::new(text);
-        if input.word()? != MAGIC {
+        let restored = Engine::restore_partial(config, text)?;
+        match restored.skipped.as_slice() {
+            [] => Ok(restored.engine),
+            [only] => Err(only.clone()),
+            [first, rest @ ..] => Err(format!("{first} (and {} more)", rest.len())),
+        }
+    }
+
+    /// Rebuilds as much as it can: fails only when the text is not a state this build reads
+    /// at all. A record that cannot be read is left out and named in
+    /// [`Restored::skipped`]; the processes of a skipped instance are then unknown to the
+    /// engine (the daemon reaps them as orphans), its clients are not waited for, and events
+    /// it held are no longer held.
+    pub fn restore_partial(config: EngineConfig, text: &str) -> Result<Restored, String> {
+        let mut lines = text.lines();
+        let mut header = In::new(lines.next().unwrap_or_default(), VERSION);
+        if header.word()? != MAGIC {
             return Err("not a kindling engine state".into());
         }
-        let version = input.num()?;
-        if version == 0 || version > u64::from(VERSION) {
-            return Err(format!("unsupported state version {version}"));
-        }
-        input.version = version;
         let mut engine = Engine::new(config);
-        engine.next_event = input.num()?;
-        engine.next_timer = input.num()?;
-        let classes = input.count()?;
-        for _ in 0..classes {
-            let class = Rc::new(input.class()?);
-            let deleted = input.flag()?;
-            let start_on = input.condition(class.start_on.as_ref())?;
-            let env = engine.class_environment(&class);
-            let mut instances = BTreeMap::new();
-            for _ in 0..input.count()? {
-                let instance = input.instance(&class)?;
-                instances.insert(instance.name.clone(), instance);
-            }
-            let name = class.name.clone();
-            engine.classes.insert(
-                &name,
-                ClassEntry {
-                    class,
-                    env: Rc::new(env),
-                    start_on,
-                    instances,
-                    deleted,
-                },
-            );
-        }
-        for _ in 0..input.count()? {
-            let id = input.num()?;
-            let event = input.event()?;
-            let handling = input.flag()?;
-            let blockers = input.num()? as usize;
-            let failed = input.flag()?;
-            let mut waiters = Vec::new();
-            for _ in 0..input.count()? {
-                waiters.push(match input.word()? {
-                    "job" => Waiter::Job(InstanceKey {
-                        job: input.string()?,
-                        instance: input.string()?,
-                    }),
-                    "client" => Waiter::Client(input.num()?),
-                    other => return Err(format!("unknown waiter {other}")),
-                });
-            }
-            let spares = if input.version >= 2 && input.flag()? {
-                Some(input.string()?)
-            } else {
-                if input.version >= 2 {
-                    input.string()?;
+        let mut skipped = Vec::new();
+        match header.num()? {
+            1 => {
+                header.version = 1;
+                engine.read_v1(&mut header)?;
+                if lines.any(|line| !line.trim().is_empty()) {
+                    return Err("a version 1 state is a single line".into());
                 }
-                None
-            };
-            let progress = if handling {
-                Progress::Handling
-            } else {
-                Progress::Pending
-            };
-            engine.events.insert(
-                id,
-                Rc::new(PendingEvent {
-                    event,
-                    progress,
-                    blockers,
-                    failed,
-                    waiters,
-                    spares,
-                }),
-            );
-        }
-        for _ in 0..input.count()? {
-            let client = input.num()?;
-            let key = InstanceKey {
-                job: input.string()?,
-                instance: input.string()?,
-            };
-            engine
-                .replies
-                .push((client, PendingReply::StatusAfterStop(key)));
-        }
-        // Derived tables: which pid is whose, which timer kills whom, who cares for what.
-        for entry in engine.classes.values() {
-            for instance in entry.instances.values() {
-                let key = instance.key();
-                for kind in ProcessKind::ALL {
-                    if let Some(pid) = instance.pid(kind) {
-                        engine.processes.insert(pid, (key.clone(), kind));
+            }
+            VERSION => {
+                engine.next_event = header.num()?;
+                engine.next_timer = header.num()?;
+                header.end()?;
+                for line in lines {
+                    if line.trim().is_empty() {
+                        continue;
+                    }
+                    if let Err(error) = engine.read_record(line) {
+                        skipped.push(error);
                     }
                 }
-                if let Some(timer) = instance.kill_timer {
-                    engine.timers.insert(timer, key.clone());
+                if !skipped.is_empty() {
+                    engine.mend_references();
                 }
             }
+            other => return Err(format!("unsupported state version {other}")),
         }
-        engine.index_interest();
-        Ok(engine)
+        engine.rebuild_tables();
+        Ok(Restored { engine, skipped })
     }
 
     /// Kill timers the new image must arm again (they restart with the full timeout).
@@ -221,6 +175,11 @@ impl Engine {
                 }
             }
         }
+        for (client, reply) in &self.replies {
+            if matches!(reply, PendingReply::StatusAfterStop(_)) {
+                clients.push(*client);
+            }
+        }
         clients
     }
 
@@ -229,6 +188,260 @@ impl Engine {
     pub fn pids(&self) -> Vec<super::Pid> {
         self.processes.keys().copied().collect()
     }
+
+    /// One version 2 record; the error names what was left out and why.
+    fn read_record(&mut self, line: &str) -> Result<(), String> {
+        let mut input = In::new(line, VERSION);
+        match input.word()? {
+            "class" => {
+                // The name is the class's first field: read it ahead for the message.
+                let name = input.clone().string().unwrap_or_default();
+                let read = |input: &mut In| -> Result<_, String> {
+                    let class = input.class()?;
+                    let deleted = input.flag()?;
+                    let start_on = input.condition(class.start_on.as_ref())?;
+                    input.end()?;
+                    Ok((class, deleted, start_on))
+                };
+                let (class, deleted, start_on) =
+                    read(&mut input).map_err(|e| format!("job {name}: {e}"))?;
+                if self.classes.contains_key(&class.name) {
+                    return Err(format!("job {name}: listed twice"));
+                }
+                self.insert_class(class, deleted, start_on);
+            }
+            "instance" => {
+                let job = input.string()?;
+                let name = input.string()?;
+                let label = format!("instance {}", display_name(&job, &name));
+                let entry = self
+                    .classes
+                    .get_mut(&job)
+                    .ok_or_else(|| format!("{label}: its job was not restored"))?;
+                if entry.instances.contains_key(&name) {
+                    return Err(format!("{label}: listed twice"));
+                }
+                let read = |input: &mut In| -> Result<_, String> {
+                    let class = input.instance_class(&entry.class)?;
+                    let instance = input.instance(class, name.clone())?;
+                    input.end()?;
+                    Ok(instance)
+                };
+                let instance = read(&mut input).map_err(|e| format!("{label}: {e}"))?;
+                entry.instances.insert(name, instance);
+            }
+            "event" => {
+                let id = input.num()?;
+                let read = |input: &mut In| -> Result<_, String> {
+                    let pending = input.pending_event()?;
+                    input.end()?;
+                    Ok(pending)
+                };
+                let pending = read(&mut input).map_err(|e| format!("event {id}: {e}"))?;
+                if self.events.contains_key(&id) {
+                    return Err(format!("event {id}: listed twice"));
+                }
+                self.events.insert(id, Rc::new(pending));
+            }
+            "reply" => {
+                let client = input.num()?;
+                let read = |input: &mut In| -> Result<_, String> {
+                    let key = InstanceKey {
+                        job: input.string()?,
+                        instance: input.string()?,
+                    };
+                    input.end()?;
+                    Ok(key)
+                };
+                let key =
+                    read(&mut input).map_err(|e| format!("answer to client {client}: {e}"))?;
+                self.replies
+                    .push((client, PendingReply::StatusAfterStop(key)));
+            }
+            other => return Err(format!("unknown record {other}")),
+        }
+        Ok(())
+    }
+
+    /// A version 1 state: the header's two counters, then every record in a flat stream.
+    fn read_v1(&mut self, input: &mut In) -> Result<(), String> {
+        self.next_event = input.num()?;
+        self.next_timer = input.num()?;
+        for _ in 0..input.count()? {
+            let class = input.class()?;
+            let deleted = input.flag()?;
+            // Version 1 wrote no condition for a deleted class (it has none).
+            let start_on = input
+                .condition(class.start_on.as_ref())?
+                .filter(|_| !deleted);
+            let name = class.name.clone();
+            let current = self.insert_class(class, deleted, start_on);
+            for _ in 0..input.count()? {
+                let class = input.instance_class(&current)?;
+                let instance_name = input.string()?;
+                let instance = input.instance(class, instance_name.clone())?;
+                if let Some(entry) = self.classes.get_mut(&name) {
+                    entry.instances.insert(instance_name, instance);
+                }
+            }
+        }
+        for _ in 0..input.count()? {
+            let id = input.num()?;
+            let pending = input.pending_event()?;
+            self.events.insert(id, Rc::new(pending));
+        }
+        for _ in 0..input.count()? {
+            let client = input.num()?;
+            let key = InstanceKey {
+                job: input.string()?,
+                instance: input.string()?,
+            };
+            self.replies
+                .push((client, PendingReply::StatusAfterStop(key)));
+        }
+        input.end()
+    }
+
+    fn insert_class(
+        &mut self,
+        class: JobClass,
+        deleted: bool,
+        start_on: Option<Condition>,
+    ) -> Rc<JobClass> {
+        let class = Rc::new(class);
+        let env = self.class_environment(&class);
+        let name = class.name.clone();
+        self.classes.insert(
+            &name,
+            ClassEntry {
+                class: class.clone(),
+                env: Rc::new(env),
+                start_on,
+                instances: BTreeMap::new(),
+                deleted,
+            },
+        );
+        class
+    }
+
+    /// After records were skipped, what the others refer to may be missing: partial matches
+    /// and holds on missing events are dropped, waits for missing instances forgotten, an
+    /// instance waiting for its own missing `starting`/`stopping` event gets a stand-in that
+    /// finishes at once, and every event's count of holders is counted again.
+    fn mend_references(&mut self) {
+        let events: HashSet<EventId> = self.events.keys().copied().collect();
+        let mut instances = HashSet::new();
+        let mut unfinished = Vec::new();
+        for entry in self.classes.values_mut() {
+            if let Some(condition) = entry.start_on.as_mut() {
+                forget_missing(condition, &events);
+            }
+            for instance in entry.instances.values_mut() {
+                instances.insert(instance.key());
+                if let Some(condition) = instance.stop_on.as_mut() {
+                    forget_missing(condition, &events);
+                }
+                instance.blocking.retain(|blocked| match blocked {
+                    Blocked::Event(id) => events.contains(id),
+                    Blocked::Client(..) => true,
+                });
+                if let Some(id) = instance.blocker.filter(|id| !events.contains(id)) {
+                    match instance.state {
+                        State::Starting | State::Stopping => {
+                            unfinished.push((id, instance.key(), instance.state))
+                        }
+                        _ => instance.blocker = None,
+                    }
+                }
+            }
+        }
+        for pending in self.events.values_mut().map(Rc::make_mut) {
+            pending.waiters.retain(|waiter| match waiter {
+                Waiter::Job(key) => instances.contains(key),
+                Waiter::Client(_) => true,
+            });
+        }
+        for (id, key, state) in unfinished {
+            let name = if state == State::Starting {
+                "starting"
+            } else {
+                "stopping"
+            };
+            let mut env = Env::new();
+            env.set("JOB", &key.job);
+            env.set("INSTANCE", &key.instance);
+            self.events.insert(
+                id,
+                Rc::new(PendingEvent {
+                    event: Event::new(name, env),
+                    progress: Progress::Handling,
+                    blockers: 0,
+                    failed: false,
+                    waiters: vec![Waiter::Job(key)],
+                    spares: None,
+                }),
+            );
+        }
+        // Every hold on an event is a leaf that matched it or an instance blocking it.
+        let mut holds: HashMap<EventId, usize> = HashMap::new();
+        for entry in self.classes.values() {
+            let conditions = entry
+                .start_on
+                .iter()
+                .chain(entry.instances.values().filter_map(|i| i.stop_on.as_ref()));
+            for id in conditions.flat_map(Condition::matched).flatten() {
+                *holds.entry(id).or_default() += 1;
+            }
+            for instance in entry.instances.values() {
+                for blocked in &instance.blocking {
+                    if let Blocked::Event(id) = blocked {
+                        *holds.entry(*id).or_default() += 1;
+                    }
+                }
+            }
+        }
+        for (id, pending) in self.events.iter_mut() {
+            Rc::make_mut(pending).blockers = holds.get(id).copied().unwrap_or(0);
+        }
+    }
+
+    /// Derived tables: which pid is whose, which timer kills whom, who cares for what.
+    fn rebuild_tables(&mut self) {
+        self.processes.clear();
+        self.timers.clear();
+        for entry in self.classes.values() {
+            for instance in entry.instances.values() {
+                let key = instance.key();
+                for kind in ProcessKind::ALL {
+                    if let Some(pid) = instance.pid(kind) {
+                        self.processes.insert(pid, (key.clone(), kind));
+                    }
+                }
+                if let Some(timer) = instance.kill_timer {
+                    self.timers.insert(timer, key.clone());
+                }
+            }
+        }
+        // A new event or timer must never take the id of one still in use, whatever the
+        // counters in the header said.
+        if let Some(last) = self.events.keys().next_back() {
+            self.next_event = self.next_event.max(last.saturating_add(1));
+        }
+        if let Some(last) = self.timers.keys().max() {
+            self.next_timer = self.next_timer.max(last.saturating_add(1));
+        }
+        self.index_interest();
+    }
+}
+
+/// Unmatches the leaves holding events that are not there.
+fn forget_missing(condition: &mut Condition, events: &HashSet<EventId>) {
+    let matched: Vec<_> = condition
+        .matched()
+        .into_iter()
+        .map(|id| id.filter(|id| events.contains(id)))
+        .collect();
+    condition.restore(&matched);
 }
 
 #[derive(Default)]
@@ -240,6 +453,14 @@ impl Out {
     fn word(&mut self, word: &str) {
         self.text.push_str(word);
         self.text.push(' ');
+    }
+
+    /// Ends a record.
+    fn end(&mut self) {
+        if self.text.ends_with(' ') {
+            self.text.pop();
+        }
+        self.text.push('\n');
     }
 
     fn num(&mut self, n: u64) {
@@ -273,6 +494,13 @@ impl Out {
         }
     }
 
+    fn opt_num(&mut self, n: Option<u64>) {
+        match n {
+            Some(n) => self.num(n),
+            None => self.word("-"),
+        }
+    }
+
     fn strings(&mut self, list: &[String]) {
         self.num(list.len() as u64);
         for s in list {
@@ -301,6 +529,28 @@ impl Out {
     fn event(&mut self, event: &Event) {
         self.string(&event.name);
         self.env(&event.env);
+    }
+
+    fn pending_event(&mut self, pending: &PendingEvent) {
+        self.event(&pending.event);
+        self.flag(pending.progress == Progress::Handling);
+        self.num(pending.blockers as u64);
+        self.flag(pending.failed);
+        self.num(pending.waiters.len() as u64);
+        for waiter in &pending.waiters {
+            match waiter {
+                Waiter::Job(key) => {
+                    self.word("job");
+                    self.string(&key.job);
+                    self.string(&key.instance);
+                }
+                Waiter::Client(client) => {
+                    self.word("client");
+                    self.num(*client);
+                }
+            }
+        }
+        self.opt_string(pending.spares.as_deref());
     }
 
     fn expr(&mut self, expr: Option<&EventExpr>) {
@@ -344,11 +594,17 @@ impl Out {
         }
     }
 
-    fn matches(&mut self, condition: Option<&Condition>) {
-        let matched = condition.map(Condition::matched).unwrap_or_default();
+    /// A live condition: `-`, or `+` and the event each leaf holds.
+    fn condition(&mut self, condition: Option<&Condition>) {
+        let Some(condition) = condition else {
+            self.word("-");
+            return;
+        };
+        self.word("+");
+        let matched = condition.matched();
         self.num(matched.len() as u64);
         for id in matched {
-            self.opt_int(id.map(|id| id as i64));
+            self.opt_num(id);
         }
     }
 
@@ -411,8 +667,8 @@ impl Out {
         self.num(class.limits.len() as u64);
         for limit in &class.limits {
             self.word(resource_name(limit.resource));
-            self.opt_int(limit.soft.map(|v| v as i64));
-            self.opt_int(limit.hard.map(|v| v as i64));
+            self.opt_num(limit.soft);
+            self.opt_num(limit.hard);
         }
         self.opt_string(class.chroot.as_deref());
         self.opt_string(class.chdir.as_deref());
@@ -436,15 +692,19 @@ impl Out {
         }
     }
 
-    fn instance(&mut self, instance: &Instance, current: &Rc<JobClass>) {
-        // Most instances run the current definition; only an older one is written again.
+    /// `current` when the instance runs its class's current definition, else `own` and the
+    /// definition it was started with.
+    fn instance_class(&mut self, instance: &Instance, current: &Rc<JobClass>) {
         if Rc::ptr_eq(&instance.class, current) || *instance.class == **current {
             self.word("current");
         } else {
             self.word("own");
             self.class(&instance.class);
         }
-        self.string(&instance.name);
+    }
+
+    /// Everything of an instance after its name and class.
+    fn instance(&mut self, instance: &Instance) {
         self.word(match instance.goal {
             Goal::Stop => "stop",
             Goal::Start => "start",
@@ -454,8 +714,8 @@ impl Out {
         self.env(&instance.env);
         self.opt_env(instance.start_env.as_ref());
         self.opt_env(instance.stop_env.as_ref());
-        self.matches(instance.stop_on.as_ref());
-        self.opt_int(instance.blocker.map(|id| id as i64));
+        self.condition(instance.stop_on.as_ref());
+        self.opt_num(instance.blocker);
         self.num(instance.blocking.len() as u64);
         for blocked in &instance.blocking {
             match blocked {
@@ -484,25 +744,26 @@ impl Out {
                 self.opt_int(status.map(i64::from));
             }
         }
-        self.opt_int(instance.respawn_window.map(|w| w as i64));
+        self.opt_num(instance.respawn_window);
         self.num(u64::from(instance.respawn_count));
-        self.opt_int(instance.kill_timer.map(|t| t as i64));
+        self.opt_num(instance.kill_timer);
         self.num(u64::from(instance.forks_seen));
         self.flag(instance.stopped_by_command);
     }
 }
 
+#[derive(Clone)]
 struct In<'a> {
     tokens: std::str::SplitAsciiWhitespace<'a>,
-    /// The state's format version: version 1 (kindling 0.1.0) lacks the stop-command marks.
+    /// The format version being read (1 wrote large unsigned numbers as negative ones).
     version: u64,
 }
 
 impl<'a> In<'a> {
-    fn new(text: &'a str) -> Self {
+    fn new(text: &'a str, version: u64) -> Self {
         In {
             tokens: text.split_ascii_whitespace(),
-            version: u64::from(VERSION),
+            version,
         }
     }
 
@@ -510,6 +771,14 @@ impl<'a> In<'a> {
         self.tokens
             .next()
             .ok_or_else(|| "state ends too early".to_string())
+    }
+
+    /// Nothing may follow the last field of a record.
+    fn end(&mut self) -> Result<(), String> {
+        match self.tokens.next() {
+            None => Ok(()),
+            Some(word) => Err(format!("unexpected {word} after the last field")),
+        }
     }
 
     fn num(&mut self) -> Result<u64, String> {
@@ -525,11 +794,13 @@ impl<'a> In<'a> {
     }
 
     fn i32(&mut self) -> Result<i32, String> {
-        i32::try_from(self.int()?).map_err(|_| "number out of range".to_string())
+        let n = self.int()?;
+        i32::try_from(n).map_err(|_| format!("number out of range: {n}"))
     }
 
     fn u32(&mut self) -> Result<u32, String> {
-        u32::try_from(self.num()?).map_err(|_| "number out of range".to_string())
+        let n = self.num()?;
+        u32::try_from(n).map_err(|_| format!("number out of range: {n}"))
     }
 
     /// A list length. Lists are read item by item (never preallocated), so a corrupt count
@@ -559,7 +830,7 @@ impl<'a> In<'a> {
         }
     }
 
-    fn opt_int(&mut self) -> Result<Option<i64>, String> {
+    fn opt_i32(&mut self) -> Result<Option<i32>, String> {
         match self.word()? {
             "-" => Ok(None),
             word => word
@@ -569,16 +840,19 @@ impl<'a> In<'a> {
         }
     }
 
-    fn opt_i32(&mut self) -> Result<Option<i32>, String> {
-        self.opt_int()?
-            .map(|n| i32::try_from(n).map_err(|_| "number out of range".to_string()))
-            .transpose()
-    }
-
     fn opt_u64(&mut self) -> Result<Option<u64>, String> {
-        self.opt_int()?
-            .map(|n| u64::try_from(n).map_err(|_| "number out of range".to_string()))
-            .transpose()
+        let word = self.word()?;
+        if word == "-" {
+            return Ok(None);
+        }
+        if let Ok(n) = word.parse::<u64>() {
+            return Ok(Some(n));
+        }
+        // Version 1 wrote these through an i64: undo its wrap-around.
+        match word.parse::<i64>() {
+            Ok(n) if self.version == 1 => Ok(Some(n as u64)),
+            _ => Err(format!("expected a number, found {word}")),
+        }
     }
 
     fn strings(&mut self) -> Result<Vec<String>, String> {
@@ -590,6 +864,9 @@ impl<'a> In<'a> {
         for _ in 0..self.count()? {
             let key = self.string()?;
             let value = self.string()?;
+            if env.get(&key).is_some() {
+                return Err(format!("variable {key} listed twice"));
+            }
             env.set(&key, &value);
         }
         Ok(env)
@@ -608,8 +885,44 @@ impl<'a> In<'a> {
         Ok(Event::new(name, self.env()?))
     }
 
+    fn pending_event(&mut self) -> Result<PendingEvent, String> {
+        let event = self.event()?;
+        let progress = if self.flag()? {
+            Progress::Handling
+        } else {
+            Progress::Pending
+        };
+        let blockers = self.count()?;
+        let failed = self.flag()?;
+        let mut waiters = Vec::new();
+        for _ in 0..self.count()? {
+            waiters.push(match self.word()? {
+                "job" => Waiter::Job(InstanceKey {
+                    job: self.string()?,
+                    instance: self.string()?,
+                }),
+                "client" => Waiter::Client(self.num()?),
+                other => return Err(format!("unknown waiter {other}")),
+            });
+        }
+        let spares = if self.version >= 2 {
+            self.opt_string()?
+        } else {
+            None
+        };
+        Ok(PendingEvent {
+            event,
+            progress,
+            blockers,
+            failed,
+            waiters,
+            spares,
+        })
+    }
+
+    /// An expression at `depth` (the root is 1), no deeper than the parser allows.
     fn expr(&mut self, depth: usize) -> Result<Option<EventExpr>, String> {
-        if depth > 1024 {
+        if depth > MAX_EXPRESSION_DEPTH {
             return Err("expression too deep".into());
         }
         let expr = match self.word()? {
@@ -641,16 +954,36 @@ impl<'a> In<'a> {
         Ok(Some(expr))
     }
 
+    /// The live state of `expr`'s condition (version 2: `-` or `+` and one entry per
+    /// leaf; version 1: the entries alone, the condition existing when `expr` does).
     fn condition(&mut self, expr: Option<&EventExpr>) -> Result<Option<Condition>, String> {
+        if self.version >= 2 {
+            match self.word()? {
+                "-" => return Ok(None),
+                "+" => {}
+                other => return Err(format!("expected a condition, found {other}")),
+            }
+        }
         let mut matched = Vec::new();
         for _ in 0..self.count()? {
             matched.push(self.opt_u64()?);
         }
-        Ok(expr.map(|expr| {
-            let mut condition = Condition::new(expr);
-            condition.restore(&matched);
-            condition
-        }))
+        let Some(expr) = expr else {
+            if self.version == 1 && matched.is_empty() {
+                return Ok(None);
+            }
+            return Err("a condition without an expression".into());
+        };
+        let mut condition = Condition::new(expr);
+        let leaves = condition.matched().len();
+        if matched.len() != leaves {
+            return Err(format!(
+                "{} matches for an expression of {leaves} events",
+                matched.len()
+            ));
+        }
+        condition.restore(&matched);
+        Ok(Some(condition))
     }
 
     fn process(&mut self) -> Result<Option<Process>, String> {
@@ -678,8 +1011,8 @@ impl<'a> In<'a> {
         }
         class.export = self.strings()?;
         class.emits = self.strings()?;
-        class.start_on = self.expr(0)?;
-        class.stop_on = self.expr(0)?;
+        class.start_on = self.expr(1)?;
+        class.stop_on = self.expr(1)?;
         class.main = self.process()?;
         class.pre_start = self.process()?;
         class.post_start = self.process()?;
@@ -747,13 +1080,23 @@ impl<'a> In<'a> {
         Ok(class)
     }
 
-    fn instance(&mut self, current: &Rc<JobClass>) -> Result<Instance, String> {
-        let class = match self.word()? {
-            "current" => current.clone(),
-            "own" => Rc::new(self.class()?),
-            other => return Err(format!("unknown class marker {other}")),
-        };
-        let name = self.string()?;
+    /// `current`, or `own` and the definition an instance was started with.
+    fn instance_class(&mut self, current: &Rc<JobClass>) -> Result<Rc<JobClass>, String> {
+        match self.word()? {
+            "current" => Ok(current.clone()),
+            "own" => {
+                let class = self.class()?;
+                if class.name != current.name {
+                    return Err(format!("its definition is of another job, {}", class.name));
+                }
+                Ok(Rc::new(class))
+            }
+            other => Err(format!("unknown class marker {other}")),
+        }
+    }
+
+    /// Everything of an instance after its name and class.
+    fn instance(&mut self, class: Rc<JobClass>, name: String) -> Result<Instance, String> {
         let mut instance = Instance::new(class, name);
         instance.goal = match self.word()? {
             "stop" => Goal::Stop,
@@ -786,6 +1129,10 @@ impl<'a> In<'a> {
         }
         for kind in ProcessKind::ALL {
             let pid = self.opt_i32()?;
+            // Job processes are never init itself, nor a process group or "every process".
+            if let Some(pid) = pid.filter(|&pid| pid < 2) {
+                return Err(format!("impossible {kind} pid {pid}"));
+            }
             instance.set_pid(kind, pid);
         }
         instance.failure = match self.word()? {
@@ -807,6 +1154,7 @@ impl<'a> In<'a> {
         instance.respawn_count = self.u32()?;
         instance.kill_timer = self.opt_u64()?;
         instance.forks_seen = self.u32()?;
+        // Version 1 (kindling 0.1.0) knew no stop commands that end a loop.
         instance.stopped_by_command = self.version >= 2 && self.flag()?;
         Ok(instance)
     }
@@ -825,45 +1173,55 @@ const STATES: [State; 10] = [
     State::PostStop,
 ];
 
-const RESOURCES: [(Resource, &str); 14] = [
-    (Resource::As, "as"),
-    (Resource::Core, "core"),
-    (Resource::Cpu, "cpu"),
-    (Resource::Data, "data"),
-    (Resource::Fsize, "fsize"),
-    (Resource::Memlock, "memlock"),
-    (Resource::Msgqueue, "msgqueue"),
-    (Resource::Nice, "nice"),
-    (Resource::Nofile, "nofile"),
-    (Resource::Nproc, "nproc"),
-    (Resource::Rss, "rss"),
-    (Resource::Rtprio, "rtprio"),
-    (Resource::Sigpending, "sigpending"),
-    (Resource::Stack, "stack"),
+const RESOURCES: [Resource; 14] = [
+    Resource::As,
+    Resource::Core,
+    Resource::Cpu,
+    Resource::Data,
+    Resource::Fsize,
+    Resource::Memlock,
+    Resource::Msgqueue,
+    Resource::Nice,
+    Resource::Nofile,
+    Resource::Nproc,
+    Resource::Rss,
+    Resource::Rtprio,
+    Resource::Sigpending,
+    Resource::Stack,
 ];
 
 fn resource_name(resource: Resource) -> &'static str {
-    RESOURCES
-        .iter()
-        .find(|(r, _)| *r == resource)
-        .map(|(_, name)| *name)
-        .unwrap_or("as")
+    match resource {
+        Resource::As => "as",
+        Resource::Core => "core",
+        Resource::Cpu => "cpu",
+        Resource::Data => "data",
+        Resource::Fsize => "fsize",
+        Resource::Memlock => "memlock",
+        Resource::Msgqueue => "msgqueue",
+        Resource::Nice => "nice",
+        Resource::Nofile => "nofile",
+        Resource::Nproc => "nproc",
+        Resource::Rss => "rss",
+        Resource::Rtprio => "rtprio",
+        Resource::Sigpending => "sigpending",
+        Resource::Stack => "stack",
+    }
 }
 
 fn resource_from_name(name: &str) -> Result<Resource, String> {
     RESOURCES
-        .iter()
-        .find(|(_, n)| *n == name)
-        .map(|(r, _)| *r)
+        .into_iter()
+        .find(|r| resource_name(*r) == name)
         .ok_or_else(|| format!("unknown resource {name}"))
 }
 
-/// A string as one whitespace-free token: `=` and the bytes, percent-encoding all but
+/// Bytes as one whitespace-free token: `=` and the bytes, percent-encoding all but
 /// `[A-Za-z0-9._/-:,]` (so the empty string is `=`). Shared with the re-exec hand-over.
-pub(crate) fn encode_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 1);
+pub(crate) fn encode_bytes(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() + 1);
     out.push('=');
-    for byte in s.bytes() {
+    for &byte in bytes {
         if byte.is_ascii_alphanumeric() || b"._/-:,".contains(&byte) {
             out.push(byte as char);
         } else {
@@ -873,8 +1231,8 @@ pub(crate) fn encode_string(s: &str) -> String {
     out
 }
 
-/// The inverse of [`encode_string`]; a malformed token is an error.
-pub(crate) fn decode_string(word: &str) -> Result<String, String> {
+/// The inverse of [`encode_bytes`]; a malformed token is an error.
+pub(crate) fn decode_bytes(word: &str) -> Result<Vec<u8>, String> {
     let encoded = word
         .strip_prefix('=')
         .ok_or_else(|| format!("expected a string, found {word}"))?;
@@ -885,6 +1243,7 @@ pub(crate) fn decode_string(word: &str) -> Result<String, String> {
             let hex = tail
                 .get(..2)
                 .and_then(|h| std::str::from_utf8(h).ok())
+                .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
                 .ok_or_else(|| format!("bad escape in {word}"))?;
             out.push(hex);
@@ -894,5 +1253,19 @@ pub(crate) fn decode_string(word: &str) -> Result<String, String> {
             rest = tail;
         }
     }
-    String::from_utf8(out).map_err(|_| format!("bad text in {word}"))
+    Ok(out)
 }
+
+/// A string as [`encode_bytes`] writes it.
+pub(crate) fn encode_string(s: &str) -> String {
+    encode_bytes(s.as_bytes())
+}
+
+/// The inverse of [`encode_string`]: the bytes must be UTF-8.
+pub(crate) fn decode_string(word: &str) -> Result<String, String> {
+    String::from_utf8(decode_bytes(word)?).map_err(|_| format!("bad text in {word}"))
+}
+
+#[cfg(test)]
+#[path = "snapshot_tests.rs"]
+mod tests;

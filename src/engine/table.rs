@@ -35,10 +35,6 @@ impl ClassTable {
         self.0.remove(name);
     }
 
-    pub(crate) fn len(&self) -> usize {
-        self.0.len()
-    }
-
     /// By name, in name order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &ClassEntry)> {
         self.0
@@ -50,7 +46,21 @@ impl ClassTable {
         self.0.values().map(Rc::as_ref)
     }
 
+    /// Every entry to change (each copied first if a clone still shares it).
+    pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut ClassEntry> {
+        self.0.values_mut().map(Rc::make_mut)
+    }
+
     pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
         self.0.keys().map(|name| name.as_ref())
+    }
+}
+
+impl std::ops::Index<&str> for ClassTable {
+    type Output = ClassEntry;
+
+    /// Panics when `name` is not loaded: for tests only, the engine itself uses `get`.
+    fn index(&self, name: &str) -> &ClassEntry {
+        &self.0[name]
     }
 }

@@ -11,6 +11,11 @@ mod stanza;
 use crate::event::EventExpr;
 use std::fmt;
 
+#[cfg(test)]
+pub(crate) use stanza::stanza_names;
+/// How deep a `start on`/`stop on` tree may be (the parser refuses deeper ones; so does the
+/// engine state reader).
+pub(crate) use stanza::MAX_EXPRESSION_DEPTH;
 pub use stanza::{parse_job, parse_override};
 
 /// Upstart's defaults (`init/job_class.h`).

@@ -28,7 +28,7 @@ const MISMATCHED_PARENS: &str = "Mismatched parentheses";
 /// kindling's own limit: trees deeper than this are refused, so that nothing that walks
 /// an expression recursively can run out of stack. Upstart has no such limit.
 const EXPRESSION_TOO_COMPLEX: &str = "Event expression too complex (limit: 256 levels)";
-const MAX_EXPRESSION_DEPTH: usize = 256;
+pub(crate) const MAX_EXPRESSION_DEPTH: usize = 256;
 
 type Handler = fn(&mut JobClass, &mut Lexer) -> Result<(), ParseError>;
 
@@ -99,6 +99,12 @@ const OLD_STANZAS: &[(&str, &str)] = &[
         "jobs are services by default: remove \"service\"",
     ),
 ];
+
+/// The names of every stanza the parser knows (for tests that must cover them all).
+#[cfg(test)]
+pub(crate) fn stanza_names() -> Vec<&'static str> {
+    STANZAS.iter().map(|(name, _)| *name).collect()
+}
 
 /// Parses a whole `.conf` file into a class named `name`.
 pub fn parse_job(name: &str, text: &str) -> Result<JobClass, ParseError> {

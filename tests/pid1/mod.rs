@@ -260,7 +260,7 @@ impl Sandbox {
     /// `--confdir DIR/conf --logdir DIR/logs -v` plus `extra_args`, and waits until it has
     /// loaded its configuration and handled its startup event.
     pub fn start(jobs: &[(&str, &str)], extra_args: &[&str]) -> Sandbox {
-        Sandbox::start_with(jobs, extra_args, |_| {})
+        Sandbox::launch(jobs, extra_args, None, |_| {})
     }
 
     /// Like [`Sandbox::start`], with `configure` applied to the `unshare` command just before
@@ -268,6 +268,24 @@ impl Sandbox {
     pub fn start_with(
         jobs: &[(&str, &str)],
         extra_args: &[&str],
+        configure: impl FnOnce(&mut Command),
+    ) -> Sandbox {
+        Sandbox::launch(jobs, extra_args, None, configure)
+    }
+
+    /// Like [`Sandbox::start`], but init is started as `DIR/init`, a script with the text
+    /// `wrapper` (after [`Sandbox::expand`], and `@INIT@` for the init binary) that must end
+    /// by exec'ing the binary with `exec -a "$0"`, so that init's re-execs (which run the
+    /// path init was started as) go through the script again: a way to tamper with what one
+    /// image hands to the next.
+    pub fn start_through(wrapper: &str, jobs: &[(&str, &str)], extra_args: &[&str]) -> Sandbox {
+        Sandbox::launch(jobs, extra_args, Some(wrapper), |_| {})
+    }
+
+    fn launch(
+        jobs: &[(&str, &str)],
+        extra_args: &[&str],
+        wrapper: Option<&str>,
         configure: impl FnOnce(&mut Command),
     ) -> Sandbox {
         require_root();
@@ -302,6 +320,17 @@ impl Sandbox {
         for (name, text) in jobs {
             sandbox.write_job(name, text);
         }
+        let init = match wrapper {
+            None => PathBuf::from(INIT),
+            Some(text) => {
+                let path = dir.join("init");
+                fs::write(&path, sandbox.expand(text).replace("@INIT@", INIT))
+                    .expect("write init wrapper");
+                fs::set_permissions(&path, fs::Permissions::from_mode(0o755))
+                    .expect("chmod init wrapper");
+                path
+            }
+        };
 
         let mut command = Command::new("unshare");
         command
@@ -320,7 +349,7 @@ impl Sandbox {
                 "kindling-setup",
             ])
             .arg(&dir)
-            .arg(INIT)
+            .arg(&init)
             .arg("--confdir")
             .arg(&sandbox.conf)
             .arg("--logdir")
