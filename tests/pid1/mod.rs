@@ -244,14 +244,16 @@ fn sandbox_root() -> PathBuf {
     ))
 }
 
-/// The setup the namespace's first process runs before it becomes init.
+/// The setup the namespace's first process runs before it becomes init. `$3` is the test's
+/// own extra set-up ([`Sandbox::start_with`]), run last, in the namespace, with `$dir` set.
 const SETUP: &str = r#"set -e
-dir="$1"; init="$2"; shift 2
+dir="$1"; init="$2"; extra="$3"; shift 3
 mount -t tmpfs -o mode=0755,size=16m kindling-run /run
 mount -t tmpfs -o mode=0755,size=16m kindling-log /var/log
 mkdir /var/log/upstart
 mount --bind "$dir/kmsg" /dev/kmsg
 mount --bind "$dir/console" /dev/console
+eval "$extra"
 exec "$init" "$@"
 "#;
 
@@ -260,6 +262,14 @@ impl Sandbox {
     /// `--confdir DIR/conf --logdir DIR/logs -v` plus `extra_args`, and waits until it has
     /// loaded its configuration and handled its startup event.
     pub fn start(jobs: &[(&str, &str)], extra_args: &[&str]) -> Sandbox {
+        Sandbox::start_with(jobs, extra_args, "")
+    }
+
+    /// [`Sandbox::start`], with `setup` (shell commands, `set -e`) run inside the namespace
+    /// just before init is exec'd: after the standard mounts, with `$dir` the sandbox
+    /// directory (`@OUT@`, `@DIR@`, `@LOGDIR@` are substituted too). Mounts made there are
+    /// private to the namespace, e.g. `mount --bind "$dir/fifo" /etc/passwd`.
+    pub fn start_with(jobs: &[(&str, &str)], extra_args: &[&str], setup: &str) -> Sandbox {
         require_root();
         let dir = sandbox_root();
         let conf = dir.join("conf");
@@ -311,6 +321,7 @@ impl Sandbox {
             ])
             .arg(&dir)
             .arg(INIT)
+            .arg(sandbox.expand(setup))
             .arg("--confdir")
             .arg(&sandbox.conf)
             .arg("--logdir")
