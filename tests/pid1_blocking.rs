@@ -111,3 +111,26 @@ fn a_user_lookup_that_hangs_does_not_stop_init() {
     });
     assert!(sandbox.zombies().is_empty(), "{:?}", sandbox.zombies());
 }
+
+#[test]
+fn inits_console_descriptors_are_non_blocking() {
+    // A serial console waiting for carrier must not hold PID 1 in open(2) or write(2): init
+    // opens /dev/console with O_NONBLOCK and keeps it so.
+    let sandbox = Sandbox::start(&[], &["--no-startup-event"]);
+    for fd in 0..3 {
+        let info = std::fs::read_to_string(format!("/proc/{}/fdinfo/{fd}", sandbox.init_pid()))
+            .expect("fdinfo");
+        let flags = info
+            .lines()
+            .find_map(|l| l.strip_prefix("flags:"))
+            .and_then(|v| i64::from_str_radix(v.trim(), 8).ok())
+            .expect("flags");
+        assert_ne!(
+            flags & i64::from(libc::O_NONBLOCK),
+            0,
+            "fd {fd}: flags {flags:o}"
+        );
+        let target = std::fs::read_link(format!("/proc/{}/fd/{fd}", sandbox.init_pid())).unwrap();
+        assert_eq!(target, std::path::Path::new("/dev/console"), "fd {fd}");
+    }
+}
