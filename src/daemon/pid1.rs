@@ -139,11 +139,15 @@ fn is_mounted(path: &str) -> bool {
 
 /// fds 0–2 on `/dev/console`, as the kernel normally hands them over; when the console
 /// cannot be opened, whatever init was given stays.
+///
+/// `O_NONBLOCK`, and it stays set: a serial console waiting for carrier would otherwise hold
+/// PID 1 in `open(2)`, and one stopped by flow control in any stray `write(2)` to fds 1–2
+/// (a panic message). Jobs never inherit these descriptors: each opens its own console.
 fn open_console_stdio(problems: &mut Vec<String>) {
     use nix::fcntl::{open, OFlag};
     match open(
         "/dev/console",
-        OFlag::O_RDWR | OFlag::O_NOCTTY,
+        OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_NONBLOCK,
         Mode::empty(),
     ) {
         Ok(console) => {

@@ -2,8 +2,21 @@
 //! child half, in the same order, on data [`super::spawn`] prepared before the fork.
 //!
 //! Must never: allocate, format, lock, panic, index with bounds checks that can fail, or call
-//! anything but async-signal-safe libc functions. Every failure is a fixed-size
-//! `(stage, arg, errno)` record on the close-on-exec error pipe, then `_exit(255)`.
+//! anything but async-signal-safe libc functions — with one exception, below. Every failure
+//! is a fixed-size `(stage, arg, errno)` record on the close-on-exec error pipe, then
+//! `_exit(255)`.
+//!
+//! The exception: `setuid`/`setgid` users and groups are looked up here, in the child, with
+//! `getpwnam`/`getgrnam`/`getpwuid`/`initgroups` (NSS: they allocate, lock and may talk to
+//! LDAP, SSSD or NIS). Done in init they could hold PID 1 for as long as such a server does
+//! not answer; here they hold only this child, which `stop` can still kill, and the error
+//! pipe carries the outcome back as for any other step. It is safe because init is one
+//! thread: at `fork` no other thread can hold a malloc, stdio or NSS lock that the child
+//! would then wait for forever, and the child's copy of the parent's memory is consistent.
+//! (The library's own tests fork from a multi-threaded test harness; there glibc's fork
+//! handlers, which reset the malloc and stdio locks in the child, keep these calls usable.)
+//! As upstream, the lookups come after `chroot`/`chdir`, so a `chroot` job's users are the
+//! chroot's own.
 
 use libc::{c_char, c_int};
 use std::ffi::{CStr, CString};
@@ -90,11 +103,13 @@ pub(super) struct ChildPlan<'a> {
     pub oom: Option<&'a OomWrite>,
     pub chroot: Option<&'a CStr>,
     pub chdir: &'a CStr,
-    /// A user or group lookup that failed before the fork, reported where Upstart looks up.
-    pub ids_error: Option<(Stage, c_int)>,
-    pub groups: Option<&'a [libc::gid_t]>,
-    pub gid: Option<libc::gid_t>,
-    pub uid: Option<libc::uid_t>,
+    /// `setuid USER`, looked up here (see the module notes).
+    pub setuid: Option<&'a CStr>,
+    /// `setgid GROUP`, looked up here.
+    pub setgid: Option<&'a CStr>,
+    /// init runs as root: a job with `setuid` or `setgid` gets the user's supplementary
+    /// groups (`initgroups`); otherwise it keeps init's.
+    pub root: bool,
     pub debug_stop: bool,
     pub trace: bool,
     /// Paths to try in order (execvp's PATH search, done before the fork).
@@ -110,6 +125,83 @@ pub(super) struct ChildPlan<'a> {
 fn errno() -> c_int {
     // SAFETY: __errno_location always returns a valid thread-local pointer.
     unsafe { *libc::__errno_location() }
+}
+
+fn clear_errno() {
+    // SAFETY: as above.
+    unsafe { *libc::__errno_location() = 0 }
+}
+
+/// The ids to switch to, from the user and group databases.
+struct Ids {
+    uid: Option<libc::uid_t>,
+    gid: Option<libc::gid_t>,
+    /// `initgroups(user, group)`: the name points into libc's static passwd entry.
+    initgroups: Option<(*const c_char, libc::gid_t)>,
+}
+
+/// getpwnam/getgrnam say "no such entry" as NULL with errno 0 or one of these.
+fn not_found(err: c_int) -> bool {
+    matches!(
+        err,
+        0 | libc::ENOENT | libc::ESRCH | libc::EBADF | libc::EPERM
+    )
+}
+
+/// Upstream's lookups (`job_process_spawn_with_fd()`): the `setuid` user (its primary group
+/// too), the `setgid` group, and as root the user whose supplementary groups the job gets —
+/// the `setuid` user, else init's own — with the `setgid` group or that user's primary group
+/// (upstream passed init's group when only `setuid` is given, silently keeping root's).
+unsafe fn lookup_ids(plan: &ChildPlan) -> Result<Ids, (Stage, c_int)> {
+    let mut ids = Ids {
+        uid: None,
+        gid: None,
+        initgroups: None,
+    };
+    if plan.setuid.is_none() && plan.setgid.is_none() {
+        return Ok(ids);
+    }
+    let mut user: *mut libc::passwd = std::ptr::null_mut();
+    if let Some(name) = plan.setuid {
+        clear_errno();
+        user = libc::getpwnam(name.as_ptr());
+        if user.is_null() {
+            let err = errno();
+            return Err(if not_found(err) {
+                (Stage::BadSetuid, 0)
+            } else {
+                (Stage::Getpwnam, err)
+            });
+        }
+        ids.uid = Some((*user).pw_uid);
+        ids.gid = Some((*user).pw_gid);
+    }
+    if let Some(name) = plan.setgid {
+        clear_errno();
+        let group = libc::getgrnam(name.as_ptr());
+        if group.is_null() {
+            let err = errno();
+            return Err(if not_found(err) {
+                (Stage::BadSetgid, 0)
+            } else {
+                (Stage::Getgrnam, err)
+            });
+        }
+        ids.gid = Some((*group).gr_gid);
+    }
+    if !plan.root {
+        return Ok(ids);
+    }
+    if user.is_null() {
+        clear_errno();
+        user = libc::getpwuid(libc::geteuid());
+        if user.is_null() {
+            let err = errno();
+            return Err((Stage::Getpwuid, if err == 0 { libc::ENOENT } else { err }));
+        }
+    }
+    ids.initgroups = Some(((*user).pw_name, ids.gid.unwrap_or((*user).pw_gid)));
+    Ok(ids)
 }
 
 /// Writes the error record (if the pipe is still open) and exits.
@@ -295,20 +387,21 @@ pub(super) unsafe fn run(plan: &mut ChildPlan) -> ! {
         fail(err_fd, Stage::Chdir, 0, errno());
     }
 
-    if let Some((stage, err)) = plan.ids_error {
-        fail(err_fd, stage, 0, err);
-    }
-    if let Some(groups) = plan.groups {
-        if libc::setgroups(groups.len(), groups.as_ptr()) < 0 {
+    let ids = match lookup_ids(plan) {
+        Ok(ids) => ids,
+        Err((stage, err)) => fail(err_fd, stage, 0, err),
+    };
+    if let Some((user, group)) = ids.initgroups {
+        if libc::initgroups(user, group) < 0 {
             fail(err_fd, Stage::Initgroups, 0, errno());
         }
     }
-    if let Some(gid) = plan.gid {
+    if let Some(gid) = ids.gid {
         if libc::setgid(gid) < 0 {
             fail(err_fd, Stage::Setgid, 0, errno());
         }
     }
-    if let Some(uid) = plan.uid {
+    if let Some(uid) = ids.uid {
         if libc::setuid(uid) < 0 {
             fail(err_fd, Stage::Setuid, 0, errno());
         }

@@ -12,14 +12,16 @@
 //!   never blocks, the whole script is there when the shell starts, and nothing is left to
 //!   feed later, so no pipe-buffer bound and no pending writer state. The memfd's mode is
 //!   0666/0777, so `setuid` jobs can open it without upstream's `fchown`.
-//! * Users and groups are looked up in the parent (NSS, host's databases — also for `chroot`
-//!   jobs, where upstream looked them up inside the chroot). An unknown user or group does
-//!   not fail `spawn`: the child reports it (`unable to find setuid user`) at the point where
-//!   upstream does, after `chroot`/`chdir`, so the daemon has one failure path.
+//! * Users and groups are *not* looked up here: a user database behind LDAP, SSSD or NIS can
+//!   take forever to answer, and PID 1 must not wait for it. The child looks them up, as
+//!   upstream does, after `chroot`/`chdir` (see `child` for why that is safe), and reports an
+//!   unknown user or group (`unable to find setuid user`) through the error pipe, so the
+//!   daemon has one failure path and a hanging lookup holds only the child.
 //! * Supplementary groups (when init is root and the job has `setuid` or `setgid`):
-//!   `getgrouplist(user, gid)` where gid is the `setgid` group or the user's primary group.
-//!   Upstream passes gid 0 when only `setuid` is given, which silently keeps the root group;
-//!   we do not. Without `setuid`/`setgid` the job keeps init's (empty) group list.
+//!   `initgroups(user, gid)` in the child, where gid is the `setgid` group or the user's
+//!   primary group. Upstream passes gid 0 when only `setuid` is given, which silently keeps
+//!   the root group; we do not. Without `setuid`/`setgid` the job keeps init's (empty) group
+//!   list.
 //! * `console output` falls back to /dev/null with a warning when the console cannot be
 //!   opened (upstream); `console owner` fails the spawn with `unable to open console: …`;
 //!   `console log` falls back to /dev/null with a warning when no pty can be had.
@@ -434,102 +436,6 @@ pub fn read_spawn_error(fd: &OwnedFd) -> SpawnCheck {
     }
 }
 
-/// The user, group and supplementary groups to switch to, or the lookup error the child
-/// reports.
-#[derive(Default)]
-struct Ids {
-    uid: Option<libc::uid_t>,
-    gid: Option<libc::gid_t>,
-    groups: Option<Vec<libc::gid_t>>,
-    error: Option<(Stage, c_int)>,
-}
-
-/// getpwnam/getgrnam say "not found" either as no entry or as one of these.
-fn not_found(err: nix::errno::Errno) -> bool {
-    use nix::errno::Errno;
-    matches!(
-        err,
-        Errno::ENOENT | Errno::ESRCH | Errno::EBADF | Errno::EPERM
-    )
-}
-
-fn resolve_ids(class: &JobClass) -> Ids {
-    use nix::unistd::{geteuid, getgrouplist, Gid, Group, User};
-    let mut ids = Ids::default();
-    if class.setuid.is_none() && class.setgid.is_none() {
-        return ids;
-    }
-    let mut user: Option<User> = None;
-    if let Some(name) = &class.setuid {
-        match User::from_name(name) {
-            Ok(Some(found)) => {
-                ids.uid = Some(found.uid.as_raw());
-                ids.gid = Some(found.gid.as_raw());
-                user = Some(found);
-            }
-            Ok(None) => {
-                ids.error = Some((Stage::BadSetuid, 0));
-                return ids;
-            }
-            Err(err) if not_found(err) => {
-                ids.error = Some((Stage::BadSetuid, 0));
-                return ids;
-            }
-            Err(err) => {
-                ids.error = Some((Stage::Getpwnam, err as i32));
-                return ids;
-            }
-        }
-    }
-    if let Some(name) = &class.setgid {
-        match Group::from_name(name) {
-            Ok(Some(group)) => ids.gid = Some(group.gid.as_raw()),
-            Ok(None) => {
-                ids.error = Some((Stage::BadSetgid, 0));
-                return ids;
-            }
-            Err(err) if not_found(err) => {
-                ids.error = Some((Stage::BadSetgid, 0));
-                return ids;
-            }
-            Err(err) => {
-                ids.error = Some((Stage::Getgrnam, err as i32));
-                return ids;
-            }
-        }
-    }
-    if !geteuid().is_root() {
-        return ids;
-    }
-    let user = match user {
-        Some(user) => user,
-        None => match User::from_uid(geteuid()) {
-            Ok(Some(user)) => user,
-            Ok(None) => {
-                ids.error = Some((Stage::Getpwuid, libc::ENOENT));
-                return ids;
-            }
-            Err(err) => {
-                ids.error = Some((Stage::Getpwuid, err as i32));
-                return ids;
-            }
-        },
-    };
-    let gid = ids.gid.unwrap_or(user.gid.as_raw());
-    let name = match CString::new(user.name.as_bytes()) {
-        Ok(name) => name,
-        Err(_) => {
-            ids.error = Some((Stage::Initgroups, libc::EINVAL));
-            return ids;
-        }
-    };
-    match getgrouplist(&name, Gid::from_raw(gid)) {
-        Ok(groups) => ids.groups = Some(groups.into_iter().map(Gid::as_raw).collect()),
-        Err(err) => ids.error = Some((Stage::Initgroups, err as i32)),
-    }
-    ids
-}
-
 /// execvp's candidate paths for `file`, from the job's PATH (glibc's default when unset).
 fn exec_candidates(file: &str, env: &Env) -> Result<Vec<CString>, SpawnError> {
     if file.is_empty() {
@@ -681,7 +587,18 @@ pub fn spawn(request: &SpawnRequest) -> Result<SpawnedProcess, SpawnError> {
         .map(|dir| cstring(dir, "chroot"))
         .transpose()?;
     let chdir = cstring(class.chdir.as_deref().unwrap_or("/"), "chdir")?;
-    let ids = resolve_ids(class);
+    let setuid = class
+        .setuid
+        .as_deref()
+        .map(|name| cstring(name, "setuid"))
+        .transpose()?;
+    let setgid = class
+        .setgid
+        .as_deref()
+        .map(|name| cstring(name, "setgid"))
+        .transpose()?;
+    // SAFETY: geteuid cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
     let trace = match (request.kind, class.expect) {
         (ProcessKind::Main, expect @ (Expect::Fork | Expect::Daemon)) => Some(expect),
         _ => None,
@@ -741,10 +658,9 @@ pub fn spawn(request: &SpawnRequest) -> Result<SpawnedProcess, SpawnError> {
         oom: oom.as_ref(),
         chroot: chroot.as_deref(),
         chdir: &chdir,
-        ids_error: ids.error,
-        groups: ids.groups.as_deref(),
-        gid: ids.gid,
-        uid: ids.uid,
+        setuid: setuid.as_deref(),
+        setgid: setgid.as_deref(),
+        root,
         debug_stop,
         trace: trace.is_some(),
         candidates: &candidates,

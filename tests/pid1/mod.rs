@@ -244,14 +244,16 @@ fn sandbox_root() -> PathBuf {
     ))
 }
 
-/// The setup the namespace's first process runs before it becomes init.
+/// The setup the namespace's first process runs before it becomes init. `$3` is the test's
+/// own extra set-up ([`Sandbox::start_with`]), run last, in the namespace, with `$dir` set.
 const SETUP: &str = r#"set -e
-dir="$1"; init="$2"; shift 2
+dir="$1"; init="$2"; extra="$3"; shift 3
 mount -t tmpfs -o mode=0755,size=16m kindling-run /run
 mount -t tmpfs -o mode=0755,size=16m kindling-log /var/log
 mkdir /var/log/upstart
 mount --bind "$dir/kmsg" /dev/kmsg
 mount --bind "$dir/console" /dev/console
+eval "$extra"
 exec "$init" "$@"
 "#;
 
@@ -260,7 +262,15 @@ impl Sandbox {
     /// `--confdir DIR/conf --logdir DIR/logs -v` plus `extra_args`, and waits until it has
     /// loaded its configuration and handled its startup event.
     pub fn start(jobs: &[(&str, &str)], extra_args: &[&str]) -> Sandbox {
-        Sandbox::launch(jobs, extra_args, None, |_| {})
+        Sandbox::launch(jobs, extra_args, None, "", |_| {})
+    }
+
+    /// [`Sandbox::start`], with `setup` (shell commands, `set -e`) run inside the namespace
+    /// just before init is exec'd: after the standard mounts, with `$dir` the sandbox
+    /// directory (`@OUT@`, `@DIR@`, `@LOGDIR@` are substituted too). Mounts made there are
+    /// private to the namespace, e.g. `mount --bind "$dir/fifo" /etc/passwd`.
+    pub fn start_prepared(jobs: &[(&str, &str)], extra_args: &[&str], setup: &str) -> Sandbox {
+        Sandbox::launch(jobs, extra_args, None, setup, |_| {})
     }
 
     /// Like [`Sandbox::start`], with `configure` applied to the `unshare` command just before
@@ -270,7 +280,7 @@ impl Sandbox {
         extra_args: &[&str],
         configure: impl FnOnce(&mut Command),
     ) -> Sandbox {
-        Sandbox::launch(jobs, extra_args, None, configure)
+        Sandbox::launch(jobs, extra_args, None, "", configure)
     }
 
     /// Like [`Sandbox::start`], but init is started as `DIR/init`, a script with the text
@@ -279,13 +289,14 @@ impl Sandbox {
     /// path init was started as) go through the script again: a way to tamper with what one
     /// image hands to the next.
     pub fn start_through(wrapper: &str, jobs: &[(&str, &str)], extra_args: &[&str]) -> Sandbox {
-        Sandbox::launch(jobs, extra_args, Some(wrapper), |_| {})
+        Sandbox::launch(jobs, extra_args, Some(wrapper), "", |_| {})
     }
 
     fn launch(
         jobs: &[(&str, &str)],
         extra_args: &[&str],
         wrapper: Option<&str>,
+        setup: &str,
         configure: impl FnOnce(&mut Command),
     ) -> Sandbox {
         require_root();
@@ -350,6 +361,7 @@ impl Sandbox {
             ])
             .arg(&dir)
             .arg(&init)
+            .arg(sandbox.expand(setup))
             .arg("--confdir")
             .arg(&sandbox.conf)
             .arg("--logdir")
